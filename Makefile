@@ -1,0 +1,44 @@
+# advae: two commands on a fresh machine -- `make demo` and `make test`.
+# Both create .venv and install advae with its dev extras first (idempotent).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The CPU build of torch; pip takes it from the machine's wheel cache where there is one.
+# On a GPU machine: make setup TORCH='torch'  (any release >= 2.3 works).
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test docs readme export clean-nbs bench help
+
+help:
+	@echo "make demo   set up, then run every pipeline on the embedded real demo data (runs/demo/)"
+	@echo "make test   set up, then run the whole test suite"
+	@echo "make docs   build the documentation site into _docs/ (Quarto if installed, else smalldocs)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python tools/demo.py
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+docs: setup
+	$(BIN)/python tools/docs.py
+
+readme: setup
+	$(BIN)/python tools/docs.py --readme-only
+
+export: setup
+	$(BIN)/nbdev-export
+	$(BIN)/nbdev-clean

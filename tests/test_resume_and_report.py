@@ -1,0 +1,66 @@
+"""Kill-and-resume of a real training process, and the papermill report on its defaults."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import papermill as pm
+import pytest
+from safetensors.torch import load_file
+
+from conftest import ROOT, advae
+
+SETTINGS = ["--set", "epochs=120", "--set", "patience=1000", "--set", "n_synthetic=50"]
+
+
+def _progress(ckpt: Path) -> int:
+    "Epoch of the last checkpoint, or -1 (the file is replaced atomically, so it is never half-written)."
+    if not ckpt.exists(): return -1
+    from advae.models import read_safetensors
+    return json.loads(read_safetensors(ckpt)[1]["progress"])["epoch"]
+
+
+def test_kill_and_resume_gives_the_uninterrupted_weights(tmp_path):
+    ref = tmp_path/"ref"
+    assert advae("--quiet", "gene", "run", "--data", "demo:ad_biomarkers", "--out", ref, *SETTINGS).returncode == 0
+    out = tmp_path/"killed"
+    p = subprocess.Popen([sys.executable, "-m", "advae", "--quiet", "gene", "run", "--data", "demo:ad_biomarkers", "--out", str(out), *SETTINGS],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while _progress(out/"model"/"checkpoint.safetensors") < 30:
+        assert p.poll() is None and time.time() - t0 < 300, "training ended or stalled before it could be killed"
+        time.sleep(0.05)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    killed_at = _progress(out/"model"/"checkpoint.safetensors")
+    assert 30 <= killed_at < 119 and not (out/"model"/"weights.safetensors").exists()
+    r = advae("--quiet", "gene", "run", "--data", "demo:ad_biomarkers", "--out", out, *SETTINGS, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert f"resuming from the checkpoint of epoch {killed_at}" in (out/"log.txt").read_text()
+    a, b = load_file(ref/"model"/"weights.safetensors"), load_file(out/"model"/"weights.safetensors")
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    assert (ref/"synthetic"/"synthetic.tsv").read_bytes() == (out/"synthetic"/"synthetic.tsv").read_bytes()
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    out = tmp_path/"run"
+    assert advae("--quiet", "gene", "run", "--data", "demo:ad_biomarkers", "--out", out, "--set", "epochs=3").returncode == 0
+    r = advae("gene", "run", "--data", "demo:ad_biomarkers", "--out", out, "--set", "epochs=5", "--resume")
+    assert r.returncode == 2 and "different settings" in r.stderr
+
+
+def test_report_renders_on_its_defaults(tmp_path):
+    "papermill nbs/run_gene.ipynb on its defaults (plus one injected parameter) renders the whole run."
+    out_nb, run = tmp_path/"report.ipynb", tmp_path/"report-run"
+    pm.execute_notebook(str(ROOT/"nbs"/"run_gene.ipynb"), str(out_nb), parameters={"out_dir": str(run), "n_synthetic": 300},
+                        kernel_name="python3", progress_bar=False, cwd=str(ROOT))
+    nb = json.loads(out_nb.read_text())
+    images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+    assert images >= 5   # loss curves, latent space, histograms, moments, correlations
+    side = json.loads((run/"synthetic"/"synthetic.json").read_text())
+    assert side["n"] == 300 and side["synthetic"] is True          # the injected parameter reached the run
+    text = json.dumps(nb)
+    assert "VAE (posterior mean)" in text and "gaussian_pca" in text and "SYNTHETIC" in text

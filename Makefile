@@ -8,8 +8,10 @@ BIN    := $(VENV)/bin
 # On a GPU machine: make setup TORCH='torch'  (any release >= 2.3 works).
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
+# Colin27 (one real subject's T1) for the MRI demo and tests, from Debian's mricron-data (16 MB).
+COLIN  := /usr/share/mricron/templates/ch2.nii.gz
 
-.PHONY: setup demo test docs readme export clean-nbs bench help
+.PHONY: setup system-deps demo test docs readme export bench help
 
 help:
 	@echo "make demo   set up, then run every pipeline on the embedded real demo data (runs/demo/)"
@@ -25,7 +27,16 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) system-deps
+
+system-deps:
+	@test -f $(COLIN) || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
+	    $$SUDO apt-get install -y -q mricron-data >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q mricron-data >/dev/null 2>&1; } || \
+	    echo "note: could not install Debian's mricron-data; the MRI demo will use the MNI152 template only"; \
+	  else echo "note: no apt-get; the MRI demo will use the MNI152 template only (Colin27 comes from Debian's mricron-data)"; fi; }
 
 demo: setup
 	$(BIN)/python tools/demo.py

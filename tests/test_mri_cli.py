@@ -1,0 +1,129 @@
+"""The MRI pipeline through the `advae` command: an OASIS-1 cohort in the release layout (real headers and
+metadata, real brains as image data; see test_mri_data.py), NIfTI folders, bad input, grid search,
+external evaluation, posterior resampling and the papermill report."""
+import json
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import papermill as pm
+import pytest
+
+from conftest import ROOT, advae
+from test_mri_data import FIXTURE, XLSX, brains, release   # noqa: F401  (fixtures)
+
+TINY = ["--set", "epochs=2", "--set", "kl_warmup=1", "--set", "latent=8", "--set", "widths=8,16", "--set", "n_synthetic=8",
+        "--set", "workers=1"]
+
+
+@pytest.fixture(scope="module")
+def oasis_run(release, tmp_path_factory):
+    out = tmp_path_factory.mktemp("mri")/"oasis"
+    r = advae("--quiet", "mri", "run", "--data", release, "--metadata", XLSX, "--out", out, *TINY)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_oasis_run_selects_the_paper_cohort(oasis_run):
+    log = json.loads((oasis_run/"preprocess"/"log.json").read_text())
+    status = {r["id"]: (r["status"], r["reason"]) for r in log["subjects"]}
+    assert status["OAS1_0022_MR2"][0] == "skipped" and "MR2" in status["OAS1_0022_MR2"][1]
+    assert "not selected by 'CDR >= 0.5'" in status["OAS1_0001_MR1"][1]         # CDR 0 in the real table
+    used = sorted(s for k in ("train", "val", "test") for s in log["subjects_per_split"][k])
+    assert used == ["OAS1_0003_MR1", "OAS1_0015_MR1", "OAS1_0016_MR1", "OAS1_0021_MR1", "OAS1_0022_MR1"]   # n3 and n4 alike
+    assert log["split_how"].startswith("by subject") and log["z_range"] == [80, 99]
+    splits = {s: k for k in ("train", "val", "test") for s in log["subjects_per_split"][k]}
+    assert len(splits) == 5                                                        # no subject in two splits
+    m = json.loads((oasis_run/"metrics.json").read_text())
+    for k in ("mae", "mse", "rmse", "ssim", "ssim_brain", "psnr"): assert np.isfinite(m["reconstruction"]["test"][k])
+    for k in ("nn_ssim", "ms_ssim_diversity", "fid"): assert k in m["synthetic"]
+    for b in ("mean_slice", "pca"): assert {"ssim", "psnr"} <= set(m["baselines"][b]["reconstruction"]["test"])
+
+
+def test_synthetic_outputs_say_so_and_carry_no_subject_ids(oasis_run):
+    syn = oasis_run/"synthetic"
+    side = json.loads((syn/"synthetic.json").read_text())
+    assert side["synthetic"] is True and side["posterior_resampling"] is False and "not scans of real subjects" in side["note"]
+    img = nib.load(syn/"synthetic.nii.gz")
+    assert img.shape == (128, 128, 8) and b"SYNTHETIC" in img.header["descrip"].tobytes()
+    assert "OAS1" not in (syn/"synthetic.json").read_text()
+    for f in ("synthetic_grid.png", "synthetic.gif", "synthetic_latent_walk.gif"): assert (syn/f).stat().st_size > 0
+
+
+def test_posterior_resampling_only_on_request_and_labelled(oasis_run):
+    r = advae("--quiet", "mri", "generate", oasis_run, "--n", "4", "--posterior")
+    assert r.returncode == 0, r.stderr
+    side = json.loads((oasis_run/"synthetic"/"posterior_resampled.json").read_text())
+    assert side["synthetic"] is False and side["posterior_resampling"] is True and "real" in side["note"]
+    assert b"POSTERIOR" in nib.load(oasis_run/"synthetic"/"posterior_resampled.nii.gz").header["descrip"].tobytes()
+
+
+def test_grid_search_in_parallel(oasis_run):
+    r = advae("--quiet", "mri", "grid-search", oasis_run, "--latent", "4,8", "--lr", "0.002", "--beta", "1", "--epochs", "1", "--workers", "2")
+    assert r.returncode == 0, r.stderr
+    import pandas as pd
+    df = pd.read_csv(oasis_run/"grid"/"results.csv")
+    assert sorted(df["latent"]) == [4, 8] and {"val_mse", "val_ssim"} <= set(df.columns)
+    best = json.loads((oasis_run/"grid"/"best.json").read_text())
+    assert "validation" in best["chosen_by"] and best["best"]["name"] == df.iloc[0]["name"]
+    assert (oasis_run/"plots"/"grid_search.png").exists()
+
+
+def _nifti_folder(d: Path, brains, n=3) -> Path:
+    "A folder of real brains (crops of the MNI152 / Colin27 volumes) as .nii.gz, .nii and Analyze .img/.hdr."
+    d.mkdir(parents=True, exist_ok=True)
+    masked, head = brains
+    vols = [masked[0][0], head[0], masked[-1][0]][:n]
+    for i, (v, ext) in enumerate(zip(vols, (".nii.gz", ".nii", ".img"))):
+        data = v[10:-10, 10:-10, 20:-20].astype(np.int16)
+        img = nib.Nifti1Image(data, np.eye(4)) if ext != ".img" else nib.AnalyzeImage(data, np.eye(4))
+        nib.save(img, d/f"subject{i + 1}{ext}")
+    return d
+
+
+def test_nifti_folder_and_external_evaluation(oasis_run, brains, tmp_path):
+    folder = _nifti_folder(tmp_path/"nifti", brains)
+    (tmp_path/"nifti"/"broken.nii.gz").write_bytes((tmp_path/"nifti"/"subject1.nii.gz").read_bytes()[:3000])   # truncated
+    out = tmp_path/"run"
+    r = advae("--quiet", "mri", "run", "--data", folder, "--out", out, *TINY)
+    assert r.returncode == 0, r.stderr
+    info = json.loads((out/"preprocess"/"store"/"store.json").read_text())
+    assert sorted(s["id"] for s in info["subjects"]) == ["subject1", "subject2", "subject3"]
+    assert any(s["id"] == "broken" for s in info["skipped"])                  # logged, not fatal
+    r = advae("--quiet", "mri", "evaluate", oasis_run, "--data", folder)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((oasis_run/"external"/"nifti"/"metrics.json").read_text())
+    assert m["data"]["n_external_slices"] > 0 and np.isfinite(m["reconstruction"]["external"]["ssim"])
+
+
+@pytest.mark.parametrize("case", ["img without hdr", "ids match no image", "select on missing column", "single-class label"])
+def test_bad_mri_input_one_line_exit_2(case, release, brains, tmp_path):
+    out = tmp_path/"run"
+    if case == "img without hdr":
+        d = tmp_path/"lone"; d.mkdir()
+        (d/"scan.img").write_bytes(b"\0" * 1000)
+        args = ["--data", d]
+    elif case == "ids match no image":
+        sheet = tmp_path/"sheet.csv"; sheet.write_text("ID,CDR\nnobody1,0.5\nnobody2,1\n")
+        args = ["--data", release, "--metadata", sheet]
+    elif case == "select on missing column":
+        args = ["--data", release, "--metadata", XLSX, "--select", "Braak >= 3"]
+    else:
+        args = ["--data", release, "--metadata", XLSX, "--label", "CDR"]        # CDR 0 has a single subject here
+    r = advae("mri", "run", "--out", out, *args, *TINY)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("advae: ") and "Traceback" not in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_report_renders_with_an_injected_latent(tmp_path):
+    "papermill nbs/run_mri.ipynb with -p latent (short training here; `make demo` renders it in full)."
+    out_nb, run = tmp_path/"report.ipynb", tmp_path/"report-run"
+    pm.execute_notebook(str(ROOT/"nbs"/"run_mri.ipynb"), str(out_nb), parameters={"out_dir": str(run), "latent": 128, "epochs": 2, "n_synthetic": 8},
+                        kernel_name="python3", progress_bar=False, cwd=str(ROOT))
+    cfg = json.loads((run/"config.json").read_text())
+    assert cfg["latent"] == 128 and cfg["epochs"] == 2
+    nb = json.loads(out_nb.read_text())
+    images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+    assert images >= 6 and "SYNTHETIC" in json.dumps(nb)

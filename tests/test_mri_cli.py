@@ -127,3 +127,24 @@ def test_report_renders_with_an_injected_latent(tmp_path):
     nb = json.loads(out_nb.read_text())
     images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
     assert images >= 6 and "SYNTHETIC" in json.dumps(nb)
+
+
+def test_mri_demo_beats_both_baselines_and_samples_are_brains(tmp_path):
+    "The issue's acceptance test on the demo brains with default settings (about 3 minutes on 2 cores)."
+    out = tmp_path/"demo"
+    r = advae("--quiet", "mri", "run", "--data", "demo", "--out", out)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out/"metrics.json").read_text())
+    vae = m["reconstruction"]["test"]
+    for name in ("mean_slice", "pca"):
+        base = m["baselines"][name]["reconstruction"]["test"]
+        for k in ("ssim", "ssim_brain", "psnr"): assert vae[k] > base[k], (name, k, vae[k], base[k])
+    x = np.asarray(nib.load(out/"synthetic"/"synthetic.nii.gz").dataobj).transpose(2, 0, 1)     # (n, 128, 128)
+    from advae.mri_data import open_store
+    real = np.asarray(open_store(out/"preprocess"/"store").slices, dtype=np.float32)
+    corners = np.concatenate([x[:, :8, :8], x[:, :8, -8:], x[:, -8:, :8], x[:, -8:, -8:]], 1)
+    assert corners.mean() < -0.9                                                 # a black background, not a grey square
+    fg_syn, fg_real = (x > -0.9).mean(axis=(1, 2)), (real > -0.9).mean(axis=(1, 2))
+    assert 0.5 * fg_real.mean() < np.median(fg_syn) < 1.5 * fg_real.mean()        # head-sized, not noise everywhere
+    assert np.median(x.reshape(len(x), -1).std(1)) > 0.5 * real.reshape(len(real), -1).std(1).mean()   # not flat
+    assert m["synthetic"]["nn_ssim"] > 0.3

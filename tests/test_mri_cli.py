@@ -10,8 +10,7 @@ import numpy as np
 import papermill as pm
 import pytest
 
-from conftest import ROOT, advae
-from test_mri_data import FIXTURE, XLSX, brains, release   # noqa: F401  (fixtures)
+from conftest import ROOT, XLSX, advae, brains, release   # noqa: F401  (fixtures)
 
 TINY = ["--set", "epochs=2", "--set", "kl_warmup=1", "--set", "latent=8", "--set", "widths=8,16", "--set", "n_synthetic=8",
         "--set", "workers=1"]

@@ -16,80 +16,11 @@ from advae.core import AdvaeError
 from advae.mri_data import (SliceDataset, Subject, auto_z_range, axial_slices, build_store, demo_subjects, find_oasis,
                             find_volumes, load_volume, match_metadata, open_store, read_metadata, select_subjects)
 
-FIXTURE = Path(os.environ.get("ADVAE_OASIS_FIXTURE", Path(__file__).resolve().parents[2]/"shared"/"fixtures"/"oasis1"))
+from conftest import (CH2, CH2BET, FIXTURE, GRID, XLSX, brains, copy_subject, ras_brain, release, t88, to_t88,   # noqa: F401
+                      write_img)
+
 if not (FIXTURE/"disc1").is_dir():
     pytest.skip(f"the OASIS-1 format fixture is not at {FIXTURE} (set ADVAE_OASIS_FIXTURE to its folder)", allow_module_level=True)
-XLSX = FIXTURE/"oasis_cross-sectional.xlsx"
-GRID = (176, 208, 176)          # the T88_111 grid; its headers say 176 x 208 x 176 x 1, >i2, 1 mm
-CH2BET = Path("/usr/share/mricron/templates/ch2bet.nii.gz")
-CH2 = Path("/usr/share/mricron/templates/ch2.nii.gz")      # the same subject, whole head
-
-
-def ras_brain(path) -> tuple[np.ndarray, np.ndarray]:
-    "A 1 mm template as a RAS float32 array and the voxel of its world origin."
-    img = nib.as_closest_canonical(nib.load(path))
-    return np.asarray(img.dataobj, np.float32), np.linalg.inv(img.affine) @ [0, 0, 0, 1]
-
-
-def to_t88(ras: np.ndarray, origin: np.ndarray, scale: float, dz: int = 0) -> np.ndarray:
-    """Place a 1 mm RAS brain in the 176 x 208 x 176 grid with its world origin at voxel (88, 124, 80 + dz), as LAS
-    (the Analyze 7.5 default that the OASIS headers declare) big-endian int16 scaled by `scale`."""
-    out = np.zeros(GRID, np.float32)
-    off = np.array([88, 124, 80 + dz]) - np.round(origin[:3]).astype(int)     # grid index = source index + off
-    lo, hi = np.maximum(0, -off), np.minimum(ras.shape, np.array(GRID) - off)
-    out[tuple(slice(a + o, b + o) for a, b, o in zip(lo, hi, off))] = ras[tuple(slice(a, b) for a, b in zip(lo, hi))]
-    return np.round(out[::-1] * scale).astype(">i2")
-
-
-def write_img(hdr: Path, data: np.ndarray) -> Path:
-    "Write `data` as the raw Analyze voxels (x fastest) belonging to the existing header `hdr`; the header is untouched."
-    img = hdr.with_suffix(".img")
-    img.write_bytes(np.asarray(data, ">i2").tobytes(order="F"))
-    return img
-
-
-def t88(root: Path, sid: str, kind: str = "masked_gfc") -> Path:
-    "The T88_111 header of `kind` in subject folder `sid` under `root`."
-    return next(root.rglob(f"{sid}/PROCESSED/MPRAGE/T88_111/{sid}_mpr_n*_anon_111_t88_{kind}.hdr"))
-
-
-def copy_subject(src: Path, dst: Path) -> None:
-    "Copy a subject folder under a new ID, renaming its files the way the release names them."
-    shutil.copytree(src, dst, copy_function=shutil.copyfile)
-    for f in sorted(dst.rglob(f"*{src.name}*"), key=lambda p: -len(p.parts)):
-        f.rename(f.with_name(f.name.replace(src.name, dst.name)))
-
-
-@pytest.fixture(scope="module")
-def brains():
-    "Real 1 mm brains in RAS: brain-only ones for masked_gfc (MNI152, Colin27 skull-stripped), a whole head for gfc."
-    demo = {s.id: s.path for s in demo_subjects()}
-    if "MNI152_2009" not in demo: pytest.skip("nilearn (for the MNI152 template) is not installed")
-    mni = ras_brain(demo["MNI152_2009"])
-    masked = [mni, ras_brain(CH2BET)] if CH2BET.exists() else [mni]
-    head = ras_brain(CH2) if CH2.exists() else mni
-    return masked, head
-
-
-@pytest.fixture(scope="module")
-def release(tmp_path_factory, brains):
-    """A writable copy of the fixture with image data: disc1's five real subjects, a `_MR2` rescan copy of 0022,
-    and disc2 with copies of 0003's folder as OAS1_0001_MR1 (CDR 0) and OAS1_0004_MR1 (no CDR)."""
-    masked, head = brains
-    root = tmp_path_factory.mktemp("oasis")/"oasis_cross-sectional"
-    shutil.copytree(FIXTURE, root, copy_function=shutil.copyfile)
-    for d in [root, *root.rglob("*")]:
-        if d.is_dir(): d.chmod(0o755)
-    copy_subject(root/"disc1"/"OAS1_0022_MR1", root/"disc1"/"OAS1_0022_MR2")
-    (root/"disc2").mkdir()
-    for sid in ("OAS1_0001_MR1", "OAS1_0004_MR1"): copy_subject(root/"disc1"/"OAS1_0003_MR1", root/"disc2"/sid)
-    ids = sorted(p.name for p in root.glob("disc*/OAS1_*"))
-    for i, sid in enumerate(ids):
-        ras, origin = masked[i % len(masked)]
-        write_img(t88(root, sid), to_t88(ras, origin, scale=10 + i, dz=i % 3 - 1))
-    for sid in ("OAS1_0003_MR1", "OAS1_0015_MR1"): write_img(t88(root, sid, "gfc"), to_t88(*head, scale=14))
-    return root
-
 
 COHORT = ["OAS1_0001_MR1", "OAS1_0003_MR1", "OAS1_0004_MR1", "OAS1_0015_MR1", "OAS1_0016_MR1", "OAS1_0021_MR1", "OAS1_0022_MR1"]
 

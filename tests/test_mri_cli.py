@@ -2,7 +2,6 @@
 metadata, real brains as image data; see test_mri_data.py), NIfTI folders, bad input, grid search,
 external evaluation, posterior resampling and the papermill report."""
 import json
-import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -10,7 +9,7 @@ import numpy as np
 import papermill as pm
 import pytest
 
-from conftest import ROOT, XLSX, advae, brains, release   # noqa: F401  (fixtures)
+from conftest import ROOT, XLSX, advae   # the brains/release fixtures come from conftest
 
 TINY = ["--set", "epochs=2", "--set", "kl_warmup=1", "--set", "latent=8", "--set", "widths=8,16", "--set", "n_synthetic=8",
         "--set", "workers=1"]

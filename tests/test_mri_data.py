@@ -13,11 +13,10 @@ import pytest
 import torch
 
 from advae.core import AdvaeError
-from advae.mri_data import (SliceDataset, Subject, auto_z_range, axial_slices, build_store, demo_subjects, find_oasis,
+from advae.mri_data import (SliceDataset, Subject, auto_z_range, axial_slices, build_store, find_oasis,
                             find_volumes, load_volume, match_metadata, open_store, read_metadata, select_subjects)
 
-from conftest import (CH2, CH2BET, FIXTURE, GRID, XLSX, brains, copy_subject, ras_brain, release, t88, to_t88,   # noqa: F401
-                      write_img)
+from conftest import FIXTURE, GRID, XLSX, t88, to_t88   # the brains/release fixtures come from conftest
 
 if not (FIXTURE/"disc1").is_dir():
     pytest.skip(f"the OASIS-1 format fixture is not at {FIXTURE} (set ADVAE_OASIS_FIXTURE to its folder)", allow_module_level=True)

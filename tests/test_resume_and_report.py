@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import papermill as pm
-import pytest
 from safetensors.torch import load_file
 
 from conftest import ROOT, advae

@@ -29,26 +29,16 @@ def render(nb_in: Path, stem: str, **params) -> Path:
 
 
 def main() -> int:
+    from advae.cli import print_summary
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, label in GENE_DEMOS.items():
+    reports = [("run_gene.ipynb", f"gene-{name}", dict(data=f"demo:{name}", label=label)) for name, label in GENE_DEMOS.items()]
+    reports.append(("run_mri.ipynb", "mri-demo", {}))
+    for nb, stem, params in reports:
         t0 = time.time()
-        run_dir = OUT/f"gene-{name}"
-        html = render(ROOT/"nbs"/"run_gene.ipynb", f"gene-{name}", data=f"demo:{name}", label=label, out_dir=str(run_dir))
-        m = json.loads((run_dir/"metrics.json").read_text())
-        r, s = m["reconstruction"]["test"], m["synthetic"]
-        print(f"demo:{name} ({time.time() - t0:.0f} s): held-out R^2 {r['r2']:.3f} (PCA ceiling {r['r2_pca_ceiling']:.3f}); "
-              f"synthetic KS {s['ks_mean']:.3f}, SD ratio {s['sd_ratio_median']:.2f}, correlation agreement {s['corr_similarity']:.3f}")
-        for line in m["verdict"]: print(f"    {line}")
-        print(f"    run: {run_dir.relative_to(ROOT)}  report: {html.relative_to(ROOT)}")
-    t0 = time.time()
-    run_dir = OUT/"mri-demo"
-    html = render(ROOT/"nbs"/"run_mri.ipynb", "mri-demo", out_dir=str(run_dir))
-    m = json.loads((run_dir/"metrics.json").read_text())
-    r, s = m["reconstruction"]["test"], m["synthetic"]
-    print(f"mri demo ({time.time() - t0:.0f} s): held-out SSIM {r['ssim']:.3f} (brain {r['ssim_brain']:.3f}), PSNR {r['psnr']:.2f} dB; "
-          f"synthetic nearest-real SSIM {s['nn_ssim']:.3f}, diversity {s['ms_ssim_diversity']:.3f} (real {s['ms_ssim_diversity_real']:.3f})")
-    for line in m["verdict"]: print(f"    {line}")
-    print(f"    run: {run_dir.relative_to(ROOT)}  report: {html.relative_to(ROOT)}")
+        run_dir = OUT/stem
+        html = render(ROOT/"nbs"/nb, stem, out_dir=str(run_dir), **params)
+        print(f"{stem} ({time.time() - t0:.0f} s), report {html.relative_to(ROOT)}:")
+        print_summary(json.loads((run_dir/"metrics.json").read_text()), run_dir.relative_to(ROOT))
     return 0
 
 

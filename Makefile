@@ -17,6 +17,7 @@ help:
 	@echo "make demo   set up, then run every pipeline on the embedded real demo data (runs/demo/)"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make docs   build the documentation site into _docs/ (Quarto if installed, else smalldocs)"
+	@echo "make bench  run the benchmarks; figures go to benchmarks/results/*.json"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,9 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/evaluation.py
 
 docs: setup
 	$(BIN)/python tools/docs.py

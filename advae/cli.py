@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         t.add_argument("run"); t.add_argument("--resume", action="store_true"); t.add_argument("--device", choices=["auto", "cpu", "cuda"])
         e = g.add_parser("evaluate", help="held-out metrics and plots, or an external dataset with --data")
         e.add_argument("run"); e.add_argument("--data", help="external dataset")
+        e.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True, help="judge the baseline generators beside the VAE (default: on)")
         if modality == "gene": e.add_argument("--samples", help="sample sheet for --data")
         else: e.add_argument("--metadata", help="metadata for --data (needed for a conditional model)")
         s = g.add_parser("generate", help="write synthetic samples")
@@ -98,11 +99,12 @@ def resolve_config(args: argparse.Namespace):
         if getattr(args, k, None) is not None: values[k] = getattr(args, k)
     if "data" not in values: raise AdvaeError("--data is required" + (" (a file, or demo[:tissue|ad_biomarkers])" if args.modality == "gene" else " (a folder, or demo)"))
     data = str(values["data"])
-    if args.modality == "gene" and "label" not in values and (data == "demo" or data.startswith("demo:")):
-        name = data.partition(":")[2] or "tissue"
-        if name in DEMO_LABELS:
-            values["label"] = DEMO_LABELS[name]
-            log.info(f"{data}: conditioning on its label {DEMO_LABELS[name]!r} (--label none for an unconditional model)")
+    if "label" not in values and (data == "demo" or data.startswith("demo:")) and "metadata" not in values:
+        if args.modality == "gene": label = DEMO_LABELS.get(data.partition(":")[2] or "tissue")
+        else: from advae.mri import DEMO_LABEL as label
+        if label:
+            values["label"] = label
+            log.info(f"{data}: conditioning on its label {label!r} (--label none for an unconditional model)")
     return make_config(cls, values, args.config)
 
 
@@ -146,7 +148,7 @@ def _pipeline(args) -> int:
             m.train_model(run, resume=args.resume, progress=not args.quiet)
         elif args.stage == "evaluate":
             extra = {"samples": args.samples} if args.modality == "gene" else {"metadata": args.metadata}
-            print_summary(m.evaluate(run, data=args.data, **extra), run.path if args.data is None else None)
+            print_summary(m.evaluate(run, data=args.data, baselines=args.baselines, progress=not args.quiet, **extra), run.path if args.data is None else None)
         elif args.stage == "generate":
             if args.n is not None and args.n < 1: raise AdvaeError(f"--n must be >= 1, got {args.n}")
             extra = {"posterior": args.posterior} if args.modality == "mri" else {}

@@ -287,7 +287,7 @@ class RunDir:
 def run_stages(run: RunDir, cfg, load, preprocess, train=None, generate=None, evaluate=None, force: bool = False,
                resume: bool = False, progress: bool = True) -> Any:
     """Run a pipeline's stages into `run.path`: `load(cfg)` (every input check, nothing written), `preprocess(cfg, path, loaded)`,
-    then, when given, `train(run, resume=, progress=)`, `generate(run)` and `evaluate(run)`; returns what the last stage run returned."""
+    then, when given, `train(run, resume=, progress=)`, `generate(run)` and `evaluate(run, progress=)`; returns what the last stage run returned."""
     out = prepare_run_dir(run.path, force=force, resume=resume)
     if resume and run.done("preprocess"):
         old = run.config
@@ -306,7 +306,7 @@ def run_stages(run: RunDir, cfg, load, preprocess, train=None, generate=None, ev
     if resume and run.done("train"): log.info("training already completed; keeping its weights")
     else: train(run, resume=resume, progress=progress)
     generate(run)
-    return evaluate(run)
+    return evaluate(run, progress=progress)
 
 # %% ../nbs/00_core.ipynb #eb3b9e5a
 def split_samples(n: int, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0,

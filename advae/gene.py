@@ -8,7 +8,7 @@ Docs: https://advae.github.io/advae/gene.html.md"""
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -24,7 +24,8 @@ from .core import (AdvaeError, RunDir, atomic_path, encode_labels, file_sha256, 
                         split_samples, write_json)
 from .expression import (ExpressionData, attach_sample_sheet, make_expression, read_expression, read_sample_sheet,
                               select_label, write_expression, write_h5ad)
-from .metrics import (accuracy_within, collapsed_generator, gaussian_generator, marginals_generator, pearson_per_sample, r2_score,
+from .evaluation import Fitter, assess, fit_embedding, judge, judge_plots, per_class, sample_baselines, utility
+from .metrics import (accuracy_within, collapsed_generator, gaussian_pca_generator, marginals_generator, pearson_per_sample, r2_score,
                            reconstruction_metrics, share_different, synthetic_metrics)
 from .models import ExpressionVAE, ExpressionVAEConfig, load_model
 from .plots import plot_correlations, plot_histograms, plot_latent, plot_moments
@@ -32,8 +33,9 @@ from .preprocess import Pipeline, duplicate_rows, expression_pipeline
 from .train import TrainConfig, train
 
 # %% auto #0
-__all__ = ['GeneConfig', 'load_input', 'GeneRun', 'preprocess', 'scaled_space', 'train_model', 'decoder_noise', 'class_counts',
-           'sample_synthetic', 'generate', 'evaluate', 'verdict', 'run_gene']
+__all__ = ['BASELINES', 'GeneConfig', 'load_input', 'GeneRun', 'preprocess', 'scaled_space', 'train_model', 'fit_vae',
+           'decoder_noise', 'class_counts', 'sample_synthetic', 'draw_samples', 'generate', 'small_vae', 'evaluate',
+           'verdict', 'run_gene']
 
 # %% ../nbs/07_gene.ipynb #486341a4
 @dataclass
@@ -68,6 +70,9 @@ class GeneConfig:
     n_synthetic: int = 1000
     decoder_noise: bool = True             # add per-feature residual noise (estimated on validation data) to decoded samples
     accuracy_tolerance: float = 0.5        # reconstruction accuracy: share of values within this many training SDs (log scale)
+    augment_sizes: tuple[int, ...] = (10, 20, 40)   # augmentation experiment (with a label): real training samples per class
+    augment_repeats: int = 5               # random subsets per size; 0 skips the experiment
+    augment_synthetic: int = 100           # synthetic samples per class added to each subset
 
     def __post_init__(self):
         if not 0 <= self.max_missing <= 1: raise AdvaeError(f"max_missing must be in [0, 1], got {self.max_missing}")
@@ -75,6 +80,9 @@ class GeneConfig:
         if len(self.split) != 3: raise AdvaeError(f"split must be three fractions (train,validation,test), got {self.split}")
         if self.n_synthetic < 1: raise AdvaeError(f"n_synthetic must be >= 1, got {self.n_synthetic}")
         if self.accuracy_tolerance <= 0: raise AdvaeError(f"accuracy_tolerance must be > 0, got {self.accuracy_tolerance}")
+        if self.augment_repeats < 0: raise AdvaeError(f"augment_repeats must be >= 0, got {self.augment_repeats}")
+        if self.augment_synthetic < 1: raise AdvaeError(f"augment_synthetic must be >= 1, got {self.augment_synthetic}")
+        if not self.augment_sizes or min(self.augment_sizes) < 2: raise AdvaeError(f"augment_sizes must be sample counts >= 2, got {self.augment_sizes}")
         if self.label is not None and not str(self.label).strip(): self.label = None
         self.train_config(); self.model_config(1, 0)   # validate those settings now, not after preprocessing
 
@@ -180,18 +188,22 @@ def train_model(run: GeneRun, resume: bool = False, progress: bool = True) -> Ex
     data, split = run.input()
     pipe, classes = run.pipeline(), run.classes()
     (Ztr, ytr), (Zva, yva) = (_tensors(run, data, pipe, split == s, classes, cfg.label) for s in ("train", "val"))
-    torch.manual_seed(cfg.seed)
-    model = ExpressionVAE(cfg.model_config(Ztr.shape[1], len(classes)))
-    log.info(f"model: ExpressionVAE {Ztr.shape[1]} -> {'-'.join(map(str, cfg.hidden))} -> latent {cfg.latent}"
-             + (f", conditional on {cfg.label} ({len(classes)} classes)" if classes else "")
-             + f"; {sum(p.numel() for p in model.parameters()):,} parameters")
     run.model_dir.mkdir(exist_ok=True)
-    train(model, TensorDataset(Ztr, ytr), TensorDataset(Zva, yva), cfg.train_config(), out=run.model_dir, resume=resume,
-          progress=progress, curves=run.plots/"loss_curves.png")
-    model.cpu().eval()
+    model = fit_vae(cfg, Ztr, ytr, Zva, yva, len(classes), out=run.model_dir, resume=resume, progress=progress, curves=run.plots/"loss_curves.png")
     sd = decoder_noise(model, pipe, Zva, yva if classes else None, seed=cfg.seed)
     with atomic_path(run.model_dir/"decoder_noise.safetensors") as tmp: save_arrays({"sd": sd}, str(tmp))
     return model
+
+def fit_vae(cfg: GeneConfig, Ztr: torch.Tensor, ytr: torch.Tensor, Zva: torch.Tensor, yva: torch.Tensor, n_classes: int,
+            out: Path | None = None, resume: bool = False, progress: bool = True, curves: Path | None = None) -> ExpressionVAE:
+    "Train a new ExpressionVAE with `cfg`'s settings on model-space data (n, n_components) float32 and class codes (n,) int64; returns it on the CPU in eval mode."
+    torch.manual_seed(cfg.seed)
+    model = ExpressionVAE(cfg.model_config(Ztr.shape[1], n_classes))
+    log.info(f"model: ExpressionVAE {Ztr.shape[1]} -> {'-'.join(map(str, cfg.hidden))} -> latent {cfg.latent}"
+             + (f", conditional on {cfg.label} ({n_classes} classes)" if n_classes else "")
+             + f"; {sum(p.numel() for p in model.parameters()):,} parameters")
+    train(model, TensorDataset(Ztr, ytr), TensorDataset(Zva, yva), cfg.train_config(), out=out, resume=resume, progress=progress, curves=curves)
+    return model.cpu().eval()
 
 def decoder_noise(model: ExpressionVAE, pipe: Pipeline, Z: torch.Tensor, y: torch.Tensor | None, seed: int = 0, draws: int = 16) -> np.ndarray:
     """Per-feature SD (n_clean,) of the decoder's errors in standardized units, for held-out samples `Z` (n, n_components)
@@ -221,8 +233,6 @@ def sample_synthetic(run: GeneRun, n: int, seed: int, label: str | None = None, 
     pipe = pipe or run.pipeline()
     classes = run.classes()
     noise = run.noise() if run.config.decoder_noise else None
-    g = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
     ys = None
     if classes:
         if label is not None:
@@ -236,10 +246,14 @@ def sample_synthetic(run: GeneRun, n: int, seed: int, label: str | None = None, 
         y = torch.from_numpy(encode_labels(ys, classes)[0])
     elif label is not None: raise AdvaeError("this model is not conditional: it was trained without --label, so --class cannot be used")
     else: y = None
-    Z = model.cpu().eval().sample(n, y, generator=g).numpy()
-    S = scaled_space(pipe, Z)
-    if noise is not None: S = S + rng.standard_normal(S.shape).astype(np.float32) * noise
-    return pipe.decode(S, start="scale"), ys
+    return draw_samples(model, pipe, noise, n, y, seed), ys
+
+def draw_samples(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None, n: int, y: torch.Tensor | None, seed: int) -> np.ndarray:
+    "`n` samples (n, n_clean) in clean units: prior N(0, I) -> decoder (classes `y` (n,)) -> + per-feature `noise` SDs (scaled units) -> inverse preprocessing."
+    g = torch.Generator().manual_seed(seed)
+    S = scaled_space(pipe, model.cpu().eval().sample(n, y, generator=g).numpy())
+    if noise is not None: S = S + np.random.default_rng(seed).standard_normal(S.shape).astype(np.float32) * noise
+    return pipe.decode(S, start="scale")
 
 # %% ../nbs/07_gene.ipynb #8e167463
 def generate(run: GeneRun, n: int | None = None, label: str | None = None, seed: int | None = None) -> Path:
@@ -292,8 +306,39 @@ def _external(run: GeneRun, data_path: str, samples: str | None) -> ExpressionDa
     if not all(found): log.info(f"external data: {len(want) - sum(found)} of {len(want)} features missing, imputed with training medians")
     return make_expression(X, ext.samples, train_data.features, ext.obs.reset_index(drop=True), orientation=ext.orientation, source=ext.source)
 
-def evaluate(run: GeneRun, data: str | None = None, samples: str | None = None, plots: bool = True) -> dict:
-    "Compute held-out metrics (or, with `data`, on an external dataset) and write `metrics.json` and plots; returns the metrics."
+def _from_log(pipe: Pipeline, L: np.ndarray) -> np.ndarray:
+    lg = pipe.step("log2")
+    return lg.inverse(L) if lg is not None else L
+
+BASELINES = {"gaussian_pca": gaussian_pca_generator, "marginals": marginals_generator, "collapsed": collapsed_generator}
+
+def small_vae(cfg: GeneConfig, features: pd.DataFrame) -> Fitter:
+    """A `Fitter` for the augmentation experiment: on a labelled subset (n, n_clean) on the log scale it does what
+    `advae gene run` would do with those samples alone (a stratified validation share, scaling and PCA fitted on the rest, a
+    conditional VAE with `cfg`'s settings, decoder noise from the validation share) and samples class by class, on the log scale."""
+    def fit(X: np.ndarray, y: np.ndarray, seed: int):
+        classes = sorted(set(map(str, y)))
+        codes = encode_labels(y, classes)[0]
+        rng = np.random.default_rng(seed)
+        val = np.zeros(len(codes), bool)
+        for k in range(len(classes)):
+            idx = np.flatnonzero(codes == k)
+            if len(idx) >= 2: val[rng.choice(idx, max(1, round(cfg.split[1] * len(idx))), replace=False)] = True
+        pipe = expression_pipeline(1.0, None, log_transform="no", scale=cfg.scale,
+                                   pca_variance=cfg.pca_variance if cfg.pca_variance < 1 else None, seed=seed).fit(X[~val], features)
+        (Ztr, ytr), (Zva, yva) = ((torch.from_numpy(pipe.transform(X[m])), torch.from_numpy(codes[m])) for m in (~val, val))
+        model = fit_vae(replace(cfg, seed=seed), Ztr, ytr, Zva, yva, len(classes), progress=False)
+        noise = decoder_noise(model, pipe, Zva, yva, seed=seed) if cfg.decoder_noise else None
+        def sample(n: int, seed: int = seed) -> tuple[np.ndarray, np.ndarray]:
+            y_out = torch.arange(len(classes)).repeat_interleave(n)
+            return draw_samples(model, pipe, noise, len(y_out), y_out, seed), np.repeat(classes, n)
+        return sample
+    return fit
+
+def evaluate(run: GeneRun, data: str | None = None, samples: str | None = None, plots: bool = True, baselines: bool = True,
+             progress: bool = True) -> dict:
+    """Held-out metrics (or, with `data`, on an external dataset) of reconstruction and of synthetic data for the VAE and,
+    with `baselines`, each of `BASELINES`: fidelity, diversity, privacy and (with a label) utility. Writes `metrics.json` and plots."""
     cfg = run.check("train").config
     seed_everything(cfg.seed)
     model, pipe, classes = run.model(), run.pipeline(), run.classes()
@@ -307,7 +352,7 @@ def evaluate(run: GeneRun, data: str | None = None, samples: str | None = None, 
         log.warning(f"warning: only {len(real_data.samples)} {where} samples; per-feature distribution metrics on so few are unreliable")
     train_raw = full.X[split == "train"]
     Xtr, Xte = pipe.clean(train_raw), pipe.clean(real_data.X)
-    Ztr, Zte = pipe.encode(Xtr), pipe.encode(Xte)
+    Zte = pipe.encode(Xte)
     y_te = torch.from_numpy(encode_labels(real_data.obs[cfg.label].to_numpy(), classes)[0]) if classes else None
     with torch.no_grad():
         mu_te, _ = model.encode(torch.from_numpy(Zte), y_te)
@@ -322,40 +367,46 @@ def evaluate(run: GeneRun, data: str | None = None, samples: str | None = None, 
     recm["pca_latent_components"] = k
     recm["tests_vs_real"] = share_different(Xte, rec)
     m = {"reconstruction": {where: recm}}
-    # synthetic data: the VAE and the baselines, in clean units, against the held-out real samples
+    # synthetic data from the VAE and the baselines, judged against the held-out real samples
     n = max(cfg.n_synthetic, 200)
     syn, ys = sample_synthetic(run, n, cfg.seed, model=model, pipe=pipe)
-    rng = np.random.default_rng(cfg.seed)
-    base = {"gaussian_pca": pipe.decode(gaussian_generator(Ztr)(n, rng)),
-            "marginals": marginals_generator(Xtr)(n, rng),
-            "collapsed": collapsed_generator(Xtr)(n, rng)}
-    m["synthetic"] = synthetic_metrics(Xte, syn)
-    m["baselines"] = {name: {"synthetic": synthetic_metrics(Xte, b)} for name, b in base.items()}
+    lab_tr = full.obs[cfg.label].astype(str).to_numpy()[split == "train"] if classes else None
+    lab_te = real_data.obs[cfg.label].astype(str).to_numpy() if classes else None
+    L_syn = {"VAE": _log_space(pipe, syn)} | (sample_baselines(BASELINES, L_tr, lab_tr, ys, n, cfg.seed) if baselines else {})
+    emb = fit_embedding(L_tr, seed=cfg.seed)   # log-scale z-scores of the training split
+    E_tr, E_te, E_syn = emb(L_tr), emb(L_te), {name: emb(x) for name, x in L_syn.items()}
+    blocks = assess(E_tr, E_te, E_syn, seed=cfg.seed)
+    for name, b in blocks.items():
+        b["synthetic"] = synthetic_metrics(Xte, syn if name == "VAE" else _from_log(pipe, L_syn[name])) | b["synthetic"]
+    if classes:
+        fitters = {"VAE": small_vae(cfg, pipe.features)} | {name: per_class(BASELINES[name]) for name in L_syn if name != "VAE"}
+        util = utility(L_tr, lab_tr, L_te, lab_te, {name: (x, ys) for name, x in L_syn.items()}, fitters, cfg.augment_sizes,
+                       cfg.augment_repeats, cfg.augment_synthetic, cfg.seed, progress)
+        for name, b in blocks.items(): b["utility"] = util[name]
+    m |= blocks.pop("VAE")
+    m["baselines"] = blocks
     m["baselines"]["training_mean"] = {"reconstruction": {where: {"r2": 0.0, "pearson": float(pearson_per_sample(Xte, np.repeat(Xtr.mean(0)[None], len(Xte), 0)).mean())}}}
+    m["space"] = "log-scale clean features, z-scored with the training split's means and SDs" + (" and projected onto its first principal components" if E_te.shape[1] < L_te.shape[1] else "")
     m["data"] = {"source": real_data.source, "n_" + where: len(real_data.samples), "n_train": int(len(Xtr)), "n_features": int(Xte.shape[1]),
                  "label": cfg.label, "classes": classes}
     m["verdict"] = verdict(m)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out/"metrics.json", m)
-    if plots: _evaluation_plots(run, out/"plots", model, pipe, full, split, Xte, syn, base["gaussian_pca"], classes, cfg)
+    if plots:
+        _evaluation_plots(run, out/"plots", model, pipe, full, split, Xte, syn, _from_log(pipe, L_syn["gaussian_pca"]) if baselines else None, classes, cfg)
+        judge_plots(m, E_tr, E_te, E_syn, out/"plots", cfg.seed)
     log.info(f"evaluation on {len(Xte)} {where} samples: R^2 {recm['r2']:.3f} (PCA ceiling {recm['r2_pca_ceiling']:.3f}), "
-             f"synthetic KS {m['synthetic']['ks_mean']:.3f}, SD ratio {m['synthetic']['sd_ratio_median']:.2f}; wrote {out/'metrics.json'}")
+             f"synthetic KS {m['synthetic']['ks_mean']:.3f}, SD ratio {m['synthetic']['sd_ratio_median']:.2f}, detection AUC {m['synthetic']['detection_auc']:.2f}; "
+             f"wrote {out/'metrics.json'}")
     return m
+
 
 # %% ../nbs/07_gene.ipynb #b7ff84e5
 def verdict(m: dict) -> list[str]:
-    "Plain sentences comparing the VAE's synthetic metrics with each baseline's (lower KS, SD ratio nearer 1, higher correlation agreement)."
-    s, lines = m["synthetic"], []
-    crit = {"ks_mean": ("mean per-feature KS", lambda v, b: v < b), "corr_similarity": ("correlation agreement", lambda v, b: v > b),
-            "sd_ratio_median": ("SD ratio (distance from 1)", lambda v, b: abs(np.log(max(v, 1e-12))) < abs(np.log(max(b, 1e-12))))}
-    for name, b in m["baselines"].items():
-        if "synthetic" not in b: continue
-        lost = [label for key, (label, better) in crit.items()
-                if np.isfinite(s[key]) and np.isfinite(b["synthetic"][key]) and not better(s[key], b["synthetic"][key])]
-        lines.append(f"VAE beats {name} on every synthetic metric" if not lost else f"VAE does NOT beat {name} on: {', '.join(lost)}")
-    r = next(iter(m["reconstruction"].values()))
+    "Plain sentences: the VAE's reconstruction against a PCA of the same size, then `judge`'s comparison of its synthetic data with every baseline."
+    r, lines = next(iter(m["reconstruction"].values())), []
     if r["r2"] < r["r2_pca_latent"]: lines.append(f"VAE reconstruction R^2 {r['r2']:.3f} is below a PCA with {r['pca_latent_components']} components ({r['r2_pca_latent']:.3f})")
-    return lines
+    return lines + judge(m)
 
 # %% ../nbs/07_gene.ipynb #a320ffd1
 def _evaluation_plots(run, folder, model, pipe, full, split, Xte, syn, gauss, classes, cfg):
@@ -367,7 +418,7 @@ def _evaluation_plots(run, folder, model, pipe, full, split, Xte, syn, gauss, cl
     plot_latent(mu.numpy(), lab, folder/"latent.png", title=f"latent means, coloured by {cfg.label or 'split'}")
     names = pipe.features.iloc[:, 0].astype(str).tolist()
     top = list(np.argsort(-Xte.std(0))[:6])
-    plot_histograms(Xte, {"VAE": syn, "Gaussian (PCA)": gauss}, names, top, folder/"histograms.png")
+    plot_histograms(Xte, {"VAE": syn} | ({"Gaussian (PCA)": gauss} if gauss is not None else {}), names, top, folder/"histograms.png")
     plot_moments(Xte, syn, folder/"moments.png", label="VAE synthetic")
     plot_correlations(Xte, syn, names, folder/"correlations.png")
 

@@ -16,7 +16,7 @@ from scipy import stats
 # %% auto #0
 __all__ = ['Sampler', 'pearson_per_sample', 'r2_score', 'accuracy_within', 'reconstruction_metrics', 'ks_statistics',
            'share_different', 'corr_similarity', 'synthetic_metrics', 'collapsed_generator', 'gaussian_generator',
-           'marginals_generator']
+           'gaussian_pca_generator', 'marginals_generator']
 
 # %% ../nbs/06_metrics.ipynb #3e255b43
 def pearson_per_sample(real: np.ndarray, recon: np.ndarray) -> np.ndarray:
@@ -94,8 +94,24 @@ def collapsed_generator(train: np.ndarray) -> Sampler:
 
 def gaussian_generator(train: np.ndarray) -> Sampler:
     "A multivariate Gaussian with the training mean and covariance (use on PCA scores: 'Gaussian in PCA space')."
-    mu, cov = train.mean(0), np.atleast_2d(np.cov(train, rowvar=False))
+    mu = train.mean(0)
+    cov = np.atleast_2d(np.cov(train, rowvar=False)) if len(train) > 1 else np.zeros((train.shape[1], train.shape[1]))   # one sample: no spread
     return lambda n, rng: rng.multivariate_normal(mu, cov, size=n, method="eigh")
+
+def gaussian_pca_generator(train: np.ndarray, variance: float = 0.95, components: int | None = None, standardize: bool = True,
+                           seed: int = 0) -> Sampler:
+    """'A Gaussian in PCA space': a Gaussian on the principal-component scores of `train` (n, d) (z-scored first when
+    `standardize`), keeping `components` components or as many as explain `variance` of it; samples (n, d) float32 in
+    the features' units."""
+    from sklearn.decomposition import PCA
+    mu, sd = train.mean(0), (train.std(0) if standardize else np.ones(train.shape[1]))
+    sd = np.where(sd > 0, sd, 1.0)
+    z = (train - mu) / sd
+    if len(train) < 2: return collapsed_generator(train)   # one sample: nothing to fit
+    if components is None: pca = PCA(variance, svd_solver="full").fit(z)
+    else: pca = PCA(max(1, min(components, min(z.shape) - 1)), svd_solver="randomized", random_state=seed).fit(z)
+    g = gaussian_generator(pca.transform(z))
+    return lambda n, rng: (pca.inverse_transform(g(n, rng)) * sd + mu).astype(np.float32)
 
 def marginals_generator(train: np.ndarray) -> Sampler:
     "Independent per-feature marginals: each feature resampled from its own training values (no correlations)."

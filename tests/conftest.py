@@ -20,6 +20,14 @@ def advae(*args, cwd=None, timeout=900):
     return subprocess.run([sys.executable, "-m", "advae", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env)
 
 
+def copy_run(src: Path, dst: Path, **settings) -> Path:
+    "A copy of run directory `src` at `dst` with some settings of its config.json changed (to re-evaluate it quickly)."
+    shutil.copytree(src, dst)
+    cfg = json.loads((dst/"config.json").read_text())
+    (dst/"config.json").write_text(json.dumps(cfg | settings))
+    return dst
+
+
 @pytest.fixture(scope="session")
 def tissue_run(tmp_path_factory):
     "The default gene pipeline on the real tissue demo (conditional on tissue), run once per session."

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from advae.expression import load_demo, read_expression
-from conftest import advae
+from conftest import advae, copy_run
 
 
 def test_tissue_demo_meets_targets(tissue_run):
@@ -18,9 +18,9 @@ def test_tissue_demo_meets_targets(tissue_run):
     assert rec["r2"] >= 0.80, rec
     assert rec["r2"] <= rec["r2_pca_ceiling"] + 0.02     # the ceiling is a real ceiling, not a typo
     assert 0.8 <= syn["sd_ratio_median"] <= 1.25, syn
-    # the run beats the collapsed generator by a wide margin on the headline metrics
+    # the run is much harder to tell from real data than the collapsed generator (each tissue's training mean)
     col = m["baselines"]["collapsed"]["synthetic"]
-    assert syn["ks_mean"] < col["ks_mean"] - 0.2 and syn["corr_similarity"] > col["corr_similarity"] + 0.3
+    assert syn["detection_auc"] < col["detection_auc"] - 0.15 and syn["mmd"] < col["mmd"] and syn["ks_mean"] < col["ks_mean"], (syn, col)
 
 
 def test_run_directory_layout(tissue_run):
@@ -65,7 +65,7 @@ def test_generate_per_class_and_same_seed_same_output(tissue_run, tmp_path):
 
 def test_external_evaluation(tissue_run, tmp_path):
     "A trained run evaluated on another file with the same genes, written GEO-style (genes in rows)."
-    out, _ = tissue_run
+    out = copy_run(tissue_run[0], tmp_path/"run", augment_repeats=1)   # the augmentation experiment is tested elsewhere
     real = load_demo("tissue")
     sub = real.subset(rows=np.arange(0, 189, 3))
     table = pd.DataFrame(sub.X.T, columns=sub.samples)

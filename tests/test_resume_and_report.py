@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from conftest import ROOT, advae
 
-SETTINGS = ["--set", "epochs=120", "--set", "patience=1000", "--set", "n_synthetic=50"]
+SETTINGS = ["--set", "epochs=120", "--set", "patience=1000", "--set", "n_synthetic=50", "--set", "augment_repeats=0"]
 
 
 def _progress(ckpt: Path) -> int:
@@ -54,12 +54,13 @@ def test_resume_with_other_settings_is_refused(tmp_path):
 def test_report_renders_on_its_defaults(tmp_path):
     "papermill nbs/run_gene.ipynb on its defaults (plus one injected parameter) renders the whole run."
     out_nb, run = tmp_path/"report.ipynb", tmp_path/"report-run"
-    pm.execute_notebook(str(ROOT/"nbs"/"run_gene.ipynb"), str(out_nb), parameters={"out_dir": str(run), "n_synthetic": 300},
+    pm.execute_notebook(str(ROOT/"nbs"/"run_gene.ipynb"), str(out_nb), parameters={"out_dir": str(run), "n_synthetic": 300, "augment_repeats": 1},
                         kernel_name="python3", progress_bar=False, cwd=str(ROOT))
     nb = json.loads(out_nb.read_text())
     images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
-    assert images >= 5   # loss curves, latent space, histograms, moments, correlations
+    assert images >= 9   # loss curves, latent space, histograms, moments, correlations, scorecard, alpha/beta, privacy, augmentation
     side = json.loads((run/"synthetic"/"synthetic.json").read_text())
     assert side["n"] == 300 and side["synthetic"] is True          # the injected parameter reached the run
     text = json.dumps(nb)
     assert "VAE (posterior mean)" in text and "gaussian_pca" in text and "SYNTHETIC" in text
+    assert all(q in text for q in ("Faithful and diverse", "Private", "Useful", "TRTR", "real + VAE"))   # the four questions

@@ -32,7 +32,7 @@ def main() -> int:
     from advae.cli import print_summary
     OUT.mkdir(parents=True, exist_ok=True)
     reports = [("run_gene.ipynb", f"gene-{name}", dict(data=f"demo:{name}", label=label)) for name, label in GENE_DEMOS.items()]
-    reports.append(("run_mri.ipynb", "mri-demo", {}))
+    reports.append(("run_mri.ipynb", "mri-demo", dict(label="brain")))
     for nb, stem, params in reports:
         t0 = time.time()
         run_dir = OUT/stem

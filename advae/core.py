@@ -28,9 +28,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['log', 'AdvaeError', 'set_quiet', 'atomic_path', 'write_json', 'read_json', 'file_sha256', 'seed_everything',
-           'resolve_device', 'coerce_value', 'config_keys', 'make_config', 'parse_sets', 'read_config_file',
-           'prepare_run_dir', 'clear_run_dir', 'RunDir', 'run_stages', 'split_samples', 'encode_labels']
+__all__ = ['log', 'DIGEST_KEY', 'AdvaeError', 'errors_about', 'set_quiet', 'atomic_path', 'write_json', 'read_json',
+           'file_sha256', 'write_safetensors', 'read_safetensors', 'seed_everything', 'resolve_device', 'coerce_value',
+           'config_keys', 'closest_key', 'make_config', 'parse_sets', 'read_config_file', 'prepare_run_dir',
+           'clear_run_dir', 'RunDir', 'run_stages', 'split_samples', 'encode_labels']
 
 # %% ../nbs/00_core.ipynb #23c594d9
 class AdvaeError(Exception):
@@ -44,6 +45,15 @@ class AdvaeError(Exception):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+# %% ../nbs/00_core.ipynb #78065d66
+@contextlib.contextmanager
+def errors_about(path: str | os.PathLike | None) -> Iterator[None]:
+    "Give every `AdvaeError` raised inside that names no file `path`, the input it is about."
+    try: yield
+    except AdvaeError as e:
+        if e.path is None and path is not None: e.path = str(path)
+        raise
 
 # %% ../nbs/00_core.ipynb #8256c6b9
 class _StdoutHandler(logging.StreamHandler):
@@ -127,6 +137,45 @@ def file_sha256(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #8bcc862f
+DIGEST_KEY = "advae_sha256"   # safetensors metadata key of the checksum written by `write_safetensors`
+
+def _digest(arrays: dict, metadata: dict[str, str]) -> str:
+    "SHA-256 of named arrays (numpy or torch: names, dtypes, shapes and bytes, in name order) and string metadata."
+    h = hashlib.sha256(json.dumps(sorted(metadata.items())).encode())
+    for k in sorted(arrays):
+        v = arrays[k]
+        raw = v.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy() if torch.is_tensor(v) else np.ascontiguousarray(v).reshape(-1).view(np.uint8)
+        h.update(f"\0{k}\0{str(v.dtype).removeprefix('torch.')}\0{tuple(v.shape)}\0".encode())
+        h.update(raw.tobytes())
+    return h.hexdigest()
+
+def write_safetensors(path: str | os.PathLike, arrays: dict, metadata: dict[str, str] | None = None) -> Path:
+    "Write named arrays (all torch tensors or all numpy arrays) and string `metadata` to a safetensors file, atomically, with their SHA-256."
+    torch_ = any(torch.is_tensor(v) for v in arrays.values())
+    arrays = {k: v.detach().cpu().contiguous() if torch_ else np.ascontiguousarray(v) for k, v in arrays.items()}
+    metadata = dict(metadata or {})
+    metadata[DIGEST_KEY] = _digest(arrays, metadata)
+    if torch_: from safetensors.torch import save_file
+    else: from safetensors.numpy import save_file
+    with atomic_path(path) as tmp: save_file(arrays, str(tmp), metadata=metadata)
+    return Path(path)
+
+def read_safetensors(path: str | os.PathLike, framework: Literal["pt", "np"] = "pt", what: str = "weights") -> tuple[dict, dict[str, str]]:
+    """Arrays (torch tensors, or numpy arrays with `framework="np"`) and metadata of a safetensors file; never unpickles.
+    An `AdvaeError` naming the file (`what` it is) when it is missing, truncated, not safetensors, or does not match its checksum."""
+    from safetensors import safe_open
+    path = Path(path)
+    if not path.is_file(): raise AdvaeError(f"{what} file not found", path)
+    try:
+        with safe_open(str(path), framework=framework) as f:
+            arrays, meta = {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+    except Exception as e:
+        raise AdvaeError(f"not a valid safetensors {what} file (truncated or damaged: {type(e).__name__})", path) from None
+    if DIGEST_KEY in meta and meta.pop(DIGEST_KEY) != _digest(arrays, meta):
+        raise AdvaeError(f"the {what} file does not match the checksum written with it: it was damaged or modified after it was written", path)
+    return arrays, meta
+
 # %% ../nbs/00_core.ipynb #517e465a
 def seed_everything(seed: int) -> None:
     "Seed Python's, NumPy's and PyTorch's global generators (all devices)."
@@ -186,7 +235,7 @@ def coerce_value(key: str, value: Any, tp: Any) -> Any:
     if tp is float:
         if isinstance(value, bool): raise AdvaeError(f"{key} must be a number, got {value!r}")
         try: v = float(str(value).strip()) if not isinstance(value, (int, float)) else float(value)
-        except ValueError: raise AdvaeError(f"{key} must be a number, got {value!r}") from None
+        except (ValueError, OverflowError): raise AdvaeError(f"{key} must be a number, got {value!r}") from None
         if not math.isfinite(v): raise AdvaeError(f"{key} must be a finite number, got {value!r}")
         return v
     if tp is str: return str(value)
@@ -197,6 +246,17 @@ def config_keys(cls: type) -> list[str]:
     "The settable keys of config dataclass `cls`."
     return [f.name for f in dataclasses.fields(cls)]
 
+def closest_key(key: str, keys: Sequence[str]) -> str | None:
+    "The valid key that a wrong `key` most likely meant: the same up to case and -/_, its initials (learning_rate: lr), a prefix (latent_dim: latent), else the closest spelling."
+    norm = lambda s: str(s).lower().replace("-", "_")
+    k = norm(key)
+    same = [c for c in keys if norm(c) == k]
+    initials = "".join(w[0] for w in k.split("_") if w)
+    short = [c for c in keys if len(initials) > 1 and c == initials]
+    prefix = sorted((c for c in keys if len(c) > 1 and len(k) > 1 and (k.startswith(c) or c.startswith(k))), key=len, reverse=True)
+    close = difflib.get_close_matches(k, keys, n=1, cutoff=0.5)
+    return next(iter(same + short + prefix + close), None)
+
 def make_config(cls: type, values: dict[str, Any] | None = None, source: str | None = None):
     "Build config dataclass `cls` from `values`, converting types; unknown keys raise an `AdvaeError` with a suggestion."
     values = dict(values or {})
@@ -204,8 +264,8 @@ def make_config(cls: type, values: dict[str, Any] | None = None, source: str | N
     keys = config_keys(cls)
     for k in values:
         if k not in keys:
-            close = difflib.get_close_matches(k, keys, n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(keys)}"
+            close = closest_key(k, keys)
+            hint = f"; did you mean {close!r}?" if close else f"; valid keys: {', '.join(keys)}"
             raise AdvaeError(f"unknown setting {k!r}{hint}", source)
     try: return cls(**{k: coerce_value(k, v, hints[k]) for k, v in values.items()})
     except AdvaeError as e:
@@ -323,9 +383,9 @@ def split_samples(n: int, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: 
     y = None if labels is None else np.asarray([str(v) for v in labels])
     if y is not None:
         classes, counts = np.unique(y, return_counts=True)
-        if len(classes) < 2: raise AdvaeError(f"the label has a single class ({classes[0]!r}); a conditional model and a stratified split need at least two")
+        if len(classes) < 2: raise AdvaeError(f"the label has a single class ({str(classes[0])!r}); a conditional model and a stratified split need at least two")
         if counts.min() < 3:
-            rare = ", ".join(f"{c!r} ({k})" for c, k in zip(classes, counts) if k < 3)
+            rare = ", ".join(f"{str(c)!r} ({k})" for c, k in zip(classes, counts) if k < 3)
             raise AdvaeError(f"label classes with fewer than 3 samples cannot be split into train/validation/test: {rare}; drop or merge them")
         if n_test < len(classes) or n_val < len(classes):
             raise AdvaeError(f"too few samples ({n}) to put each of the {len(classes)} label classes into the validation and test splits")

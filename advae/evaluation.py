@@ -36,10 +36,11 @@ from .plots import save_figure
 # %% auto #0
 __all__ = ['PRIVACY_LIMIT', 'ClassSampler', 'Fitter', 'TIE', 'SCORECARD', 'QUESTIONS', 'fit_embedding', 'subsample',
            'wasserstein_per_feature', 'mmd_rbf', 'detection_auc', 'whiten', 'alpha_precision_beta_recall', 'coverage',
-           'fidelity', 'privacy', 'copy_generator', 'classifiers', 'score_classifier', 'tstr', 'per_class',
-           'fixed_pool', 'sample_baselines', 'stratified_subset', 'muted', 'augmentation_gain', 'assess', 'utility',
-           'generator_blocks', 'scorecard', 'judge', 'plot_scorecard', 'plot_alpha_beta', 'plot_augmentation',
-           'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table', 'augmentation_table', 'show_four_questions']
+           'fidelity', 'privacy', 'copy_generator', 'warn_if_not_private', 'classifiers', 'score_classifier', 'tstr',
+           'per_class', 'fixed_pool', 'sample_baselines', 'stratified_subset', 'muted', 'augmentation_gain', 'assess',
+           'utility', 'generator_blocks', 'scorecard', 'judge', 'plot_scorecard', 'plot_alpha_beta',
+           'plot_augmentation', 'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table', 'augmentation_table',
+           'show_four_questions']
 
 # %% ../nbs/06b_evaluation.ipynb #8a4e0221
 def fit_embedding(reference: np.ndarray, max_dims: int = 512, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
@@ -177,6 +178,21 @@ def copy_generator(train: np.ndarray, noise: float = 0.05) -> Callable[[int, np.
     "Negative control: returns training samples (n, d) plus Gaussian noise of `noise` x each feature's SD. Every privacy check must flag it."
     sd = train.std(0)
     return lambda n, rng: train[rng.integers(0, len(train), n)] + rng.standard_normal((n, train.shape[1])) * noise * sd
+
+# %% ../nbs/06b_evaluation.ipynb #460545f8
+_PRIVACY_FIGURES = {"dcr_share_closer_to_train": "share closer to training than to held-out data", "mia_auc": "membership-attack AUC"}
+
+def warn_if_not_private(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, path: str | os.PathLike,
+                        command: str = "advae ... evaluate", seed: int = 0) -> dict:
+    """`privacy` of the set (m, d) just written to `path` against the generator's `train` (n, d) and a `holdout` (h, d), in the
+    shared space; when it is flagged, logs one warning line naming `path`, the failing figures and `command` (for the full picture)."""
+    p = privacy(train, holdout, synthetic, seed)
+    if p["at_risk"]:
+        failed = " and ".join(f"{name} {p[k]:.2f}" for k, name in _PRIVACY_FIGURES.items() if p[k] >= PRIVACY_LIMIT)
+        log.warning(f"warning: {path}: these samples FAIL the privacy checks and may disclose training subjects ({failed}, flagged at "
+                    f"{PRIVACY_LIMIT}; median distance to the nearest training sample {p['dcr_train_median']:.3g}, from held-out samples "
+                    f"{p['holdout_to_train_median']:.3g}); see `{command}`")
+    return p
 
 # %% ../nbs/06b_evaluation.ipynb #065fd68a
 ClassSampler = Callable[[int, int], tuple[np.ndarray, np.ndarray]]   # (n per class, seed) -> (X (n*k, d), y (n*k,))

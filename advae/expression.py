@@ -11,6 +11,7 @@ import gzip
 import io
 import os
 import re
+import warnings
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -99,6 +100,11 @@ _ID_RE = re.compile(r"^(|unnamed: ?0|id|ids|.*sample.*|subject.*|specimen.*|rown
 _SAMPLE_COL_RE = re.compile(r"^.*(sample|subject|specimen|participant|individual|patient|donor|barcode).*$", re.I)
 _GENE_COL_RE = re.compile(r"^(gene[ _.]?symbol|symbol|gene[ _.]?name|gene|hgnc.*)$", re.I)
 NA_VALUES = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "-", ".", "#N/A"]
+_EOL = re.compile(r"\r\n|\r|\n")   # the line ends pandas knows (str.splitlines also splits at U+0085, U+2028, ...)
+
+def _first_line(e: BaseException | str) -> str:
+    "The first line of a message (an exception's or a text), or the exception's type when it has none."
+    return next((l for l in _EOL.split(str(e)) if l.strip()), type(e).__name__)
 
 def _table_sep(path: Path, first_line: str) -> str:
     "Column separator: by extension, else by counting tabs vs commas vs semicolons in the header."
@@ -141,10 +147,13 @@ def detect_orientation(numeric: pd.DataFrame, annotation_columns: Sequence[str] 
     ids = [c for c in annotation_columns if _SAMPLE_COL_RE.match(str(c))]
     if ids: return "rows", f"column {ids[0]!r} names samples, so samples are rows"
     M = numeric.to_numpy(dtype=float)
+    M = np.where(np.isfinite(M), M, np.nan)
     if M.shape[0] < 2 or M.shape[1] < 2: return "rows", "too small to tell; assuming samples in rows"
     spread = lambda med: np.nanstd(med) / (np.nanstd(M) + 1e-12)
-    rows_spread = spread(np.nanmedian(M, axis=1))   # medians of rows differ by this much
-    cols_spread = spread(np.nanmedian(M, axis=0))
+    with warnings.catch_warnings():                  # all-missing rows or columns: no median, no warning on the terminal
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rows_spread = spread(np.nanmedian(M, axis=1))   # medians of rows differ by this much
+        cols_spread = spread(np.nanmedian(M, axis=0))
     if cols_spread < rows_spread:
         return "columns", f"column medians agree (spread {cols_spread:.2f}) more than row medians ({rows_spread:.2f}), so columns are samples"
     return "rows", f"row medians agree (spread {rows_spread:.2f}) more than column medians ({cols_spread:.2f}), so rows are samples"
@@ -152,11 +161,11 @@ def detect_orientation(numeric: pd.DataFrame, annotation_columns: Sequence[str] 
 # %% ../nbs/01_expression.ipynb #1e83f086
 def _read_table(path: Path, samples_in: str | None, meta_columns: Sequence[str]) -> ExpressionData:
     head_text = _open_text_head(path)
-    lines = head_text.splitlines()
+    lines = [l for l in _EOL.split(head_text) if l]   # pandas skips empty lines (a line of spaces is a row)
     if not lines or not head_text.strip(): raise AdvaeError("file is empty", path)
     sep = _table_sep(path, lines[0])
     try: head = pd.read_csv(io.StringIO("\n".join(lines[:201]) + "\n"), sep=sep, dtype=str, keep_default_na=False, nrows=200)
-    except Exception as e: raise AdvaeError(f"not a readable {'CSV' if sep == ',' else 'tab-separated'} table ({str(e).splitlines()[0]})", path) from None
+    except Exception as e: raise AdvaeError(f"not a readable {'CSV' if sep == ',' else 'tab-separated'} table ({_first_line(e)})", path) from None
     if len(head) == 0: raise AdvaeError("has a header but no data rows", path)
     if head.columns.duplicated().any() or any(re.match(r".+\.\d+$", c) and c.rsplit(".", 1)[0] in head.columns for c in head.columns):
         dups = [c for c in head.columns if re.match(r".+\.\d+$", c) and c.rsplit(".", 1)[0] in head.columns]
@@ -178,6 +187,8 @@ def _read_table(path: Path, samples_in: str | None, meta_columns: Sequence[str])
     if orientation == "columns":   # numeric annotation columns such as EntrezGeneID are annotations, not samples
         numeric = [c for c in numeric if c not in annot_names]
         annot = [c for c in head.columns if c not in numeric]
+        if not numeric: raise AdvaeError(f"no sample columns: the numeric column(s) {', '.join(map(repr, annot_names[:3]))} name probes or genes; "
+                                         "use --samples-in rows if the rows are samples", path)
     dtypes = {c: str for c in annot} | {c: np.float32 for c in numeric}
     try:
         df = pd.read_csv(path, sep=sep, dtype=dtypes, na_values=NA_VALUES, keep_default_na=False, low_memory=False)
@@ -186,8 +197,10 @@ def _read_table(path: Path, samples_in: str | None, meta_columns: Sequence[str])
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise AdvaeError(f"cannot decompress: truncated or corrupt gzip ({type(e).__name__})", path) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise AdvaeError(f"malformed table ({str(e).splitlines()[0]})", path) from None
+        raise AdvaeError(f"malformed table ({_first_line(e)})", path) from None
     if len(df) == 0: raise AdvaeError("has a header but no data rows", path)
+    lost = [c for c in [*numeric, *annot] if c not in df.columns]
+    if lost: raise AdvaeError(f"malformed table: column {lost[0]!r} of the first lines is not in the whole file (check the header and separators)", path)
     values = df[numeric]
     bad = np.isinf(values.to_numpy())
     if bad.any():
@@ -216,14 +229,14 @@ def _read_table(path: Path, samples_in: str | None, meta_columns: Sequence[str])
 def _locate_bad_value(path: Path, sep: str, numeric: Sequence[str], err: str):
     "Re-read `path` as text to name the row and column of the first non-numeric value in a numeric column."
     try: df = pd.read_csv(path, sep=sep, dtype=str, na_values=NA_VALUES, keep_default_na=False, usecols=list(numeric))
-    except Exception: raise AdvaeError(f"malformed table ({err.splitlines()[0]})", path) from None
+    except Exception: raise AdvaeError(f"malformed table ({_first_line(err)})", path) from None
     for c in numeric:
         conv = pd.to_numeric(df[c], errors="coerce")
         bad = conv.isna() & df[c].notna()
         if bad.any():
             r = int(bad.to_numpy().argmax())
             raise AdvaeError(f"row {r + 2}, column {c!r}: {df[c].iloc[r]!r} is not a number", path)
-    raise AdvaeError(f"malformed table ({err.splitlines()[0]})", path)
+    raise AdvaeError(f"malformed table ({_first_line(err)})", path)
 
 # %% ../nbs/01_expression.ipynb #be8cccfa
 def _read_h5ad(path: Path) -> ExpressionData:
@@ -258,6 +271,7 @@ def read_expression(source: str | os.PathLike, samples_in: Literal["rows", "colu
     if path.suffix.lower() == ".h5ad": data = _read_h5ad(path)
     else: data = _read_table(path, samples_in, meta_columns)
     n, m = data.shape
+    if not n or not m: raise AdvaeError(f"no {'samples' if not n else 'features'} in the table ({n} samples x {m} features)", path)
     log.info(f"read {path.name}: {n} samples x {m} features, {int(np.isnan(data.X).sum())} missing values")
     return data
 
@@ -271,9 +285,9 @@ def read_sample_sheet(path: str | os.PathLike, id_column: str | None = None) -> 
         else:
             head = _open_text_head(path)
             if not head.strip(): raise AdvaeError("sample sheet is empty", path)
-            df = pd.read_csv(path, sep=_table_sep(path, head.splitlines()[0]), dtype=str, na_values=NA_VALUES, keep_default_na=False)
+            df = pd.read_csv(path, sep=_table_sep(path, next(l for l in _EOL.split(head) if l.strip())), dtype=str, na_values=NA_VALUES, keep_default_na=False)
     except AdvaeError: raise
-    except Exception as e: raise AdvaeError(f"cannot read sample sheet ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})", path) from None
+    except Exception as e: raise AdvaeError(f"cannot read sample sheet ({type(e).__name__}: {_first_line(e)})", path) from None
     if len(df) == 0: raise AdvaeError("sample sheet has no rows", path)
     id_column = id_column or df.columns[0]
     if id_column not in df.columns: raise AdvaeError(f"no column {id_column!r} in the sample sheet (columns: {', '.join(df.columns)})", path)

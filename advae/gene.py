@@ -16,15 +16,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.numpy import load_file as load_arrays, save_file as save_arrays
 from torch.utils.data import TensorDataset
 
 import advae
-from .core import (AdvaeError, RunDir, atomic_path, encode_labels, file_sha256, log, read_json, run_stages, seed_everything,
-                        split_samples, write_json)
+from .core import (AdvaeError, RunDir, atomic_path, encode_labels, errors_about, file_sha256, log, read_json, read_safetensors,
+                        run_stages, seed_everything, split_samples, write_json, write_safetensors)
 from .expression import (ExpressionData, attach_sample_sheet, make_expression, read_expression, read_sample_sheet,
                               select_label, write_expression, write_h5ad)
-from .evaluation import Fitter, assess, fit_embedding, judge, judge_plots, per_class, sample_baselines, utility
+from .evaluation import (PRIVACY_LIMIT, Fitter, assess, fit_embedding, judge, judge_plots, per_class, sample_baselines, utility,
+                              warn_if_not_private)
 from .metrics import (accuracy_within, collapsed_generator, gaussian_pca_generator, marginals_generator, pearson_per_sample, r2_score,
                            reconstruction_metrics, share_different, synthetic_metrics)
 from .models import ExpressionVAE, ExpressionVAEConfig, load_model
@@ -34,8 +34,8 @@ from .train import TrainConfig, train
 
 # %% auto #0
 __all__ = ['BASELINES', 'GeneConfig', 'load_input', 'GeneRun', 'preprocess', 'scaled_space', 'train_model', 'fit_vae',
-           'decoder_noise', 'class_counts', 'sample_synthetic', 'draw_samples', 'generate', 'small_vae', 'evaluate',
-           'verdict', 'run_gene']
+           'decoder_noise', 'class_counts', 'sample_synthetic', 'draw_samples', 'generate', 'synthetic_privacy',
+           'small_vae', 'evaluate', 'verdict', 'run_gene']
 
 # %% ../nbs/07_gene.ipynb #486341a4
 @dataclass
@@ -120,19 +120,30 @@ class GeneRun(RunDir):
 
     def input(self) -> tuple[ExpressionData, np.ndarray]:
         "The input matrix as read (raw units, with NaN) and the split of each sample ('train'|'val'|'test')."
-        arrays = load_arrays(str(self.pre/"input.safetensors"))
+        path = self.pre/"input.safetensors"
+        X = read_safetensors(path, "np", "preprocessed input")[0].get("X")
         s = read_json(self.pre/"samples.json")
         obs = pd.DataFrame(s["obs"]) if s["obs"] else None
         feats = pd.read_json(self.pre/"features.json", orient="split", dtype=False)
-        data = make_expression(arrays["X"], s["ids"], feats, obs, orientation=s["orientation"], source=s["source"], fmt=s["fmt"])
+        if X is None or X.shape != (len(s["ids"]), len(feats)) or len(s["split"]) != len(s["ids"]):
+            raise AdvaeError(f"the input matrix is {None if X is None else X.shape}; samples.json and features.json describe {(len(s['ids']), len(feats))}", path)
+        data = make_expression(X, s["ids"], feats, obs, orientation=s["orientation"], source=s["source"], fmt=s["fmt"])
         return data, np.array(s["split"])
 
     def pipeline(self) -> Pipeline: return Pipeline.load(self.pre)
-    def model(self, device: str = "cpu") -> ExpressionVAE: return load_model(self.model_dir/"weights.safetensors", device)
+    def model(self, device: str = "cpu", pipe: Pipeline | None = None) -> ExpressionVAE:
+        "The trained VAE; an `AdvaeError` when its weights do not fit this run's settings and preprocessing (`pipe`, if already loaded)."
+        n = (pipe or self.pipeline()).n_components
+        return load_model(self.model_dir/"weights.safetensors", device, expect=self.config.model_config(n, len(self.classes())))
     def classes(self) -> list[str]: return read_json(self.pre/"samples.json")["classes"]
-    def noise(self) -> np.ndarray | None:
+    def noise(self, pipe: Pipeline | None = None) -> np.ndarray | None:
+        "Decoder noise SDs (n_clean,) in standardized units, checked against the preprocessing (`pipe`, if already loaded)."
         p = self.model_dir/"decoder_noise.safetensors"
-        return load_arrays(str(p))["sd"] if p.exists() else None
+        if not p.exists(): return None
+        sd, n = read_safetensors(p, "np", "decoder noise")[0].get("sd"), len((pipe or self.pipeline()).features)
+        if sd is None or sd.shape != (n,) or not (np.isfinite(sd) & (sd >= 0)).all():
+            raise AdvaeError(f"expected {n} finite standard deviations (one per feature), got {'none' if sd is None else f'an array of shape {sd.shape}'}", p)
+        return sd
 
 # %% ../nbs/07_gene.ipynb #f694abd5
 def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | None = None) -> GeneRun:
@@ -140,7 +151,8 @@ def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | N
     seed_everything(cfg.seed)
     data = data if data is not None else load_input(cfg)
     labels = data.obs[cfg.label].astype(str).to_numpy() if cfg.label else None
-    split = split_samples(len(data.samples), cfg.split, cfg.seed, labels)
+    with errors_about(cfg.samples if labels is not None and cfg.samples else cfg.data):   # the file the labels came from
+        split = split_samples(len(data.samples), cfg.split, cfg.seed, labels)
     counts = {k: int((split == k).sum()) for k in ("train", "val", "test")}
     log.info(f"split ({'stratified by ' + cfg.label if cfg.label else 'random'}, seed {cfg.seed}): "
              f"{counts['train']} train, {counts['val']} validation, {counts['test']} test samples")
@@ -148,7 +160,7 @@ def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | N
     log.info("preprocessing, fitted on the training split:")
     pipe = expression_pipeline(cfg.max_missing, cfg.gene_column, cfg.aggregate, cfg.log_transform, cfg.scale,
                                cfg.pca_variance if cfg.pca_variance < 1 else None, seed=cfg.seed)
-    pipe.fit(data.X[train_mask], data.features)
+    with errors_about(cfg.data): pipe.fit(data.X[train_mask], data.features)
     if not cfg.gene_column:
         gene_like = [c for c in data.features.columns[1:] if str(c).lower() in ("genesymbol", "gene_symbol", "symbol", "gene")]
         if gene_like: log.info(f"  note: column {gene_like[0]!r} looks like gene names; --set gene_column={gene_like[0]} aggregates probes to genes")
@@ -157,7 +169,7 @@ def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | N
     run = GeneRun(out)
     (out/"preprocess").mkdir(parents=True, exist_ok=True)
     write_json(out/"config.json", asdict(cfg) | {"advae_version": advae.__version__})
-    with atomic_path(run.pre/"input.safetensors") as tmp: save_arrays({"X": np.ascontiguousarray(data.X)}, str(tmp))
+    write_safetensors(run.pre/"input.safetensors", {"X": data.X})
     with atomic_path(run.pre/"features.json") as tmp: data.features.to_json(tmp, orient="split", index=False)
     obs = data.obs.reset_index(drop=True)
     write_json(run.pre/"samples.json", {"ids": data.samples, "split": split.tolist(), "label": cfg.label, "classes": classes,
@@ -191,7 +203,7 @@ def train_model(run: GeneRun, resume: bool = False, progress: bool = True) -> Ex
     run.model_dir.mkdir(exist_ok=True)
     model = fit_vae(cfg, Ztr, ytr, Zva, yva, len(classes), out=run.model_dir, resume=resume, progress=progress, curves=run.plots/"loss_curves.png")
     sd = decoder_noise(model, pipe, Zva, yva if classes else None, seed=cfg.seed)
-    with atomic_path(run.model_dir/"decoder_noise.safetensors") as tmp: save_arrays({"sd": sd}, str(tmp))
+    write_safetensors(run.model_dir/"decoder_noise.safetensors", {"sd": sd})
     return model
 
 def fit_vae(cfg: GeneConfig, Ztr: torch.Tensor, ytr: torch.Tensor, Zva: torch.Tensor, yva: torch.Tensor, n_classes: int,
@@ -229,10 +241,10 @@ def class_counts(n: int, classes: list[str], weights: np.ndarray) -> dict[str, i
 def sample_synthetic(run: GeneRun, n: int, seed: int, label: str | None = None, model: ExpressionVAE | None = None,
                      pipe: Pipeline | None = None) -> tuple[np.ndarray, list[str] | None]:
     "Draw `n` synthetic samples (n, n_clean) in clean units, all of class `label` or in training proportions; returns (X, classes or None)."
-    model = model or run.model()
     pipe = pipe or run.pipeline()
+    model = model or run.model(pipe=pipe)
     classes = run.classes()
-    noise = run.noise() if run.config.decoder_noise else None
+    noise = run.noise(pipe) if run.config.decoder_noise else None
     ys = None
     if classes:
         if label is not None:
@@ -257,23 +269,25 @@ def draw_samples(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None,
 
 # %% ../nbs/07_gene.ipynb #8e167463
 def generate(run: GeneRun, n: int | None = None, label: str | None = None, seed: int | None = None) -> Path:
-    "Write `n` synthetic samples to `synthetic/` in the input's orientation (TSV, plus .h5ad for h5ad input) with a sidecar JSON."
+    """Write `n` synthetic samples to `synthetic/` in the input's orientation (TSV, plus .h5ad for h5ad input) with a sidecar JSON
+    that records their privacy figures; warns when they fail the privacy checks (see `synthetic_privacy`)."""
     cfg = run.check("train").config
     n, seed = n or cfg.n_synthetic, cfg.seed if seed is None else seed
-    X, ys = sample_synthetic(run, n, seed, label)
-    data, _ = run.input()
     pipe = run.pipeline()
+    X, ys = sample_synthetic(run, n, seed, label, pipe=pipe)
+    data, split = run.input()
     ids = [f"synthetic_{i + 1:0{max(4, len(str(n)))}d}" for i in range(n)]
     obs = pd.DataFrame({cfg.label: ys}) if ys is not None else None
     stem = "synthetic" if label is None else f"synthetic_{label}"
     tsv = write_expression(run.syn_dir/f"{stem}.tsv", X, ids, pipe.features, data.orientation, obs)
+    priv = synthetic_privacy(run, pipe, data, split, X, label, tsv)
     sidecar = {"synthetic": True,
                "note": "SYNTHETIC DATA generated by advae from a trained VAE. These are not measurements of real samples or subjects.",
                "run": str(run.path.resolve()), "model": "model/weights.safetensors", "model_sha256": file_sha256(run.model_dir/"weights.safetensors"),
                "seed": seed, "n": n, "classes": (pd.Series(ys).value_counts().to_dict() if ys is not None else None), "label": cfg.label,
                "method": "prior N(0, I) -> decoder" + (" + per-feature residual noise" if cfg.decoder_noise else "") + " -> inverse preprocessing",
                "units": "the input's own units (after missing-value filtering, imputation and probe aggregation)",
-               "source_data": cfg.data, "orientation": data.orientation, "files": [tsv.name],
+               "source_data": cfg.data, "orientation": data.orientation, "files": [tsv.name], "privacy": priv,
                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "advae_version": advae.__version__}
     if data.fmt == "h5ad":
         h5 = write_h5ad(run.syn_dir/f"{stem}.h5ad", X, ids, pipe.features, obs, uns={"advae": {k: v for k, v in sidecar.items() if v is not None and k != "classes"}})
@@ -281,6 +295,22 @@ def generate(run: GeneRun, n: int | None = None, label: str | None = None, seed:
     write_json(run.syn_dir/f"{stem}.json", sidecar)
     log.info(f"wrote {n} synthetic samples to {tsv} (sidecar {stem}.json)")
     return tsv
+
+# %% ../nbs/07_gene.ipynb #848eec67
+def synthetic_privacy(run: GeneRun, pipe: Pipeline, data: ExpressionData, split: np.ndarray, X: np.ndarray, label: str | None,
+                      path: Path) -> dict:
+    """`warn_if_not_private` for synthetic samples `X` (n, n_clean) written to `path`, in `evaluate`'s shared space (log-scale clean
+    features z-scored on the training split), against the training and test splits (their class `label` only, when given)."""
+    cfg = run.config
+    L = _log_space(pipe, pipe.clean(data.X))
+    tr, te = split == "train", split == "test"
+    emb = fit_embedding(L[tr], seed=cfg.seed)
+    against = "the run's training split and its held-out test split"
+    if label is not None:
+        of = data.obs[cfg.label].astype(str).to_numpy() == str(label)
+        if (tr & of).any() and (te & of).any(): tr, te, against = tr & of, te & of, f"{against}, class {label} only"
+    p = warn_if_not_private(emb(L[tr]), emb(L[te]), emb(_log_space(pipe, X)), path, f"advae gene evaluate {run.path}", cfg.seed)
+    return p | {"limit": PRIVACY_LIMIT, "against": against, "space": "log-scale clean features, z-scored on the training split (as in metrics.json)"}
 
 # %% ../nbs/07_gene.ipynb #b355103b
 def _log_space(pipe: Pipeline, Xc: np.ndarray) -> np.ndarray:
@@ -341,7 +371,8 @@ def evaluate(run: GeneRun, data: str | None = None, samples: str | None = None, 
     with `baselines`, each of `BASELINES`: fidelity, diversity, privacy and (with a label) utility. Writes `metrics.json` and plots."""
     cfg = run.check("train").config
     seed_everything(cfg.seed)
-    model, pipe, classes = run.model(), run.pipeline(), run.classes()
+    pipe = run.pipeline()
+    model, classes = run.model(pipe=pipe), run.classes()
     full, split = run.input()
     if data is None:
         real_data, where, out = full.subset(rows=split == "test"), "test", run.path

@@ -17,13 +17,11 @@ from typing import ClassVar
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import save_file
-
-from .core import AdvaeError, atomic_path, make_config
+from .core import AdvaeError, make_config, read_safetensors, write_safetensors
 
 # %% auto #0
 __all__ = ['MODELS', 'kl_normal', 'reparameterize', 'calibrated_gaussian_nll', 'ExpressionVAEConfig', 'ExpressionVAE',
-           'MRIVAEConfig', 'ResBlock', 'MRIVAE', 'save_model', 'read_safetensors', 'load_model']
+           'MRIVAEConfig', 'ResBlock', 'MRIVAE', 'save_model', 'check_state', 'load_model']
 
 # %% ../nbs/03_models.ipynb #918482db
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -183,38 +181,33 @@ class MRIVAE(nn.Module):
 MODELS: dict[str, tuple[type, type]] = {"ExpressionVAE": (ExpressionVAE, ExpressionVAEConfig), "MRIVAE": (MRIVAE, MRIVAEConfig)}
 
 def save_model(model: nn.Module, path: str | os.PathLike, extra: dict | None = None) -> Path:
-    "Write `model`'s weights and config to a safetensors file, atomically."
+    "Write `model`'s weights and config to a safetensors file, atomically, with a checksum (see `write_safetensors`)."
     meta = {"kind": model.config.kind, "config": json.dumps(dataclasses.asdict(model.config)), "extra": json.dumps(extra or {})}
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp: save_file(state, str(tmp), metadata=meta)
-    return Path(path)
+    return write_safetensors(path, model.state_dict(), meta)
 
-def read_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    "Tensors and metadata of a safetensors file; `AdvaeError` when missing, truncated or not safetensors."
-    from safetensors import safe_open
-    path = Path(path)
-    if not path.is_file(): raise AdvaeError("weights file not found", path)
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
-    except Exception as e:
-        raise AdvaeError(f"not a valid safetensors weights file (truncated or damaged: {type(e).__name__})", path) from None
+def check_state(state: dict[str, torch.Tensor], model: nn.Module, path: str | os.PathLike, what: str = "weights") -> None:
+    "An `AdvaeError` naming `path` unless `state` has exactly the tensor names and shapes of `model`'s state dict, with finite values."
+    expected = model.state_dict()
+    for k in [*expected, *state]:
+        if k not in state or k not in expected or state[k].shape != expected[k].shape:
+            got, want = (tuple(d[k].shape) if k in d else "absent" for d in (state, expected))
+            raise AdvaeError(f"{what} do not match the model config: {k} is {got}, expected {want}", path)
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None: raise AdvaeError(f"{what} contain NaN or infinite values ({bad})", path)
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
-    "Rebuild a model from a file written by `save_model`, in eval mode."
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expect=None) -> nn.Module:
+    """Rebuild a model from a file written by `save_model`, in eval mode. With `expect` (a config), a model with
+    other settings (weights from another run) is an `AdvaeError` too."""
     state, meta = read_safetensors(path)
     kind = meta.get("kind")
     if kind not in MODELS: raise AdvaeError(f"unknown model kind {kind!r} in weights metadata", path)
     cls, cfg_cls = MODELS[kind]
-    try: cfg = make_config(cfg_cls, json.loads(meta["config"]))
-    except (KeyError, json.JSONDecodeError) as e: raise AdvaeError(f"weights metadata has no readable config ({type(e).__name__})", path) from None
+    try: cfg = make_config(cfg_cls, json.loads(meta["config"]), str(path))
+    except (KeyError, TypeError, ValueError) as e: raise AdvaeError(f"weights metadata has no readable config ({type(e).__name__})", path) from None
+    if expect is not None and cfg != expect:
+        diff = [f"{f.name} {getattr(cfg, f.name)} (the run's config: {getattr(expect, f.name)})" for f in dataclasses.fields(cfg) if getattr(cfg, f.name) != getattr(expect, f.name)]
+        raise AdvaeError(f"these weights belong to another model than the run's: {', '.join(diff) or kind}", path)
     model = cls(cfg)
-    expected = model.state_dict()
-    bad = [k for k in expected if k not in state or state[k].shape != expected[k].shape]
-    extra = [k for k in state if k not in expected]
-    if bad or extra:
-        k = (bad or extra)[0]
-        got = tuple(state[k].shape) if k in state else "missing"
-        raise AdvaeError(f"weights do not match the model config: {k} is {got}, expected {tuple(expected[k].shape) if k in expected else 'absent'}", path)
+    check_state(state, model, path)
     model.load_state_dict(state)
     return model.to(device).eval()

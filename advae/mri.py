@@ -19,9 +19,10 @@ import pandas as pd
 import torch
 
 import advae
-from .core import (AdvaeError, RunDir, atomic_path, encode_labels, file_sha256, log, make_config, read_json, run_stages, seed_everything,
-                        split_samples, write_json)
-from .evaluation import assess, fit_embedding, fixed_pool, judge, judge_plots, sample_baselines, utility
+from .core import (AdvaeError, RunDir, atomic_path, encode_labels, errors_about, file_sha256, log, make_config, read_json, run_stages,
+                        seed_everything, split_samples, write_json)
+from .evaluation import (PRIVACY_LIMIT, assess, fit_embedding, fixed_pool, judge, judge_plots, sample_baselines, utility,
+                              warn_if_not_private)
 from .image_metrics import (frechet_distance, intensity_effect_sizes, mean_slice_baseline, ms_ssim_diversity,
                                  nearest_ssim, pca_baseline, plot_intensity_histograms, plot_slices, reconstruction_metrics)
 from .metrics import collapsed_generator, gaussian_pca_generator
@@ -34,8 +35,8 @@ from .train import TrainConfig, train
 # %% auto #0
 __all__ = ['OASIS_DEFAULT_SELECT', 'OASIS_Z_RANGE', 'DEMO_LABEL', 'DEMO_N_SLICES', 'MRIConfig', 'resolve_precision',
            'find_subjects', 'split_rows', 'MRIRun', 'slice_range', 'preprocess', 'augment_slices', 'train_model',
-           'sample_slices', 'save_gif', 'latent_walk', 'generate', 'mri_baselines', 'evaluate', 'mri_verdict',
-           'run_mri', 'grid_search']
+           'sample_slices', 'save_gif', 'latent_walk', 'generate', 'synthetic_privacy', 'mri_baselines', 'evaluate',
+           'mri_verdict', 'run_mri', 'grid_search']
 
 # %% ../nbs/10_mri.ipynb #e67f41d5
 OASIS_DEFAULT_SELECT = "CDR >= 0.5"   # the cohort the adVAE paper trained on
@@ -174,7 +175,9 @@ class MRIRun(RunDir):
         "Class code of every slice row (int64; zeros for an unconditional run); `s`: `split()` if already read."
         s = s or self.split()
         return encode_labels(s["labels"], s["classes"])[0] if s["classes"] else np.zeros(len(s["split"]), dtype=np.int64)
-    def model(self, device: str = "cpu") -> MRIVAE: return load_model(self.model_dir/"weights.safetensors", device)
+    def model(self, device: str = "cpu") -> MRIVAE:
+        "The trained VAE; an `AdvaeError` when its weights do not fit this run's settings."
+        return load_model(self.model_dir/"weights.safetensors", device, expect=self.config.model_config(len(self.classes())))
 
 def slice_range(cfg: MRIConfig, kind: str) -> tuple[tuple[int, int] | None, int]:
     "The transverse range to cut (None: automatic) and the number of slices for automatic ranges."
@@ -196,7 +199,8 @@ def preprocess(cfg: MRIConfig, out: str | os.PathLike, found: tuple | None = Non
              + f", {cfg.size}x{cfg.size}, {cfg.workers} worker(s)")
     store = build_store(subjects, run.pre/"store", z_range=z_range, n_slices=n, size=cfg.size, workers=cfg.workers, labels=labels)
     index = store.index
-    split, how = split_rows(index, cfg.split, cfg.seed, labels, cfg.block)
+    with errors_about(cfg.metadata if labels and cfg.metadata else cfg.data):   # the file the labels came from
+        split, how = split_rows(index, cfg.split, cfg.seed, labels, cfg.block)
     row_labels = [labels[s] for s in index["subject"].astype(str)] if labels else None
     classes = encode_labels(row_labels)[1] if labels else []
     counts = {k: int((split == k).sum()) for k in ("train", "val", "test")}
@@ -297,7 +301,8 @@ def latent_walk(model: MRIVAE, seed: int, steps: int = 24, label_code: int | Non
     return model.decode((1 - t) * a + t * b, y)[:, 0].numpy()
 
 def generate(run: MRIRun, n: int | None = None, label: str | None = None, seed: int | None = None, posterior: bool = False) -> Path:
-    "Write synthetic slices to `synthetic/` (NIfTI stack + sidecar JSON, PNG grid, GIFs); returns the NIfTI path."
+    """Write synthetic slices to `synthetic/` (NIfTI stack + sidecar JSON, PNG grid, GIFs); returns the NIfTI path. The sidecar
+    records their privacy figures; a set that fails the privacy checks gets a warning (see `synthetic_privacy`)."""
     import nibabel as nib
     cfg = run.check("train").config
     n, seed = n or cfg.n_synthetic, cfg.seed if seed is None else seed
@@ -323,9 +328,27 @@ def generate(run: MRIRun, n: int | None = None, label: str | None = None, seed: 
     save_gif(x, folder/f"{stem}.gif")
     code = run.classes().index(str(label)) if label is not None else (0 if run.classes() else None)
     save_gif(latent_walk(model, seed, label_code=code), folder/f"{stem}_latent_walk.gif", ms=100)
+    side["privacy"] = synthetic_privacy(run, model, x, ys, label, folder/f"{stem}.nii.gz")
     write_json(folder/f"{stem}.json", side)
     log.info(f"wrote {n} {'posterior-resampled' if posterior else 'synthetic'} slices to {folder/(stem + '.nii.gz')}")
     return folder/f"{stem}.nii.gz"
+
+# %% ../nbs/10_mri.ipynb #634f384c
+def synthetic_privacy(run: MRIRun, model: MRIVAE, x: np.ndarray, ys: list[str] | None, label: str | None, path: Path) -> dict:
+    """`warn_if_not_private` for slices `x` (n, size, size) of classes `ys` written to `path`, in `evaluate`'s feature space (the run's
+    encoder posterior means, z-scored on the training slices), against the training and test slices (of class `label` only, when given)."""
+    cfg, sp, store = run.config, run.split(), run.store()
+    split, codes, classes = np.array(sp["split"]), run.codes(sp), sp["classes"]
+    rows = {k: np.flatnonzero(split == k) for k in ("train", "test")}
+    F = {k: _encode(model, np.asarray(store.slices[r], dtype=np.float32), codes[r] if classes else None) for k, r in rows.items()}
+    emb = fit_embedding(F["train"], seed=cfg.seed)
+    against = "the run's training slices and its held-out test slices"
+    if label is not None:
+        of = {k: codes[r] == classes.index(str(label)) for k, r in rows.items()}
+        if all(m.any() for m in of.values()): F, against = {k: f[of[k]] for k, f in F.items()}, f"{against}, class {label} only"
+    syn = _encode(model, x, encode_labels(ys, classes)[0] if classes else None)
+    p = warn_if_not_private(emb(F["train"]), emb(F["test"]), emb(syn), path, f"advae mri evaluate {run.path}", cfg.seed)
+    return p | {"limit": PRIVACY_LIMIT, "against": against, "space": "posterior means of the run's encoder, z-scored on the training slices (as in metrics.json)"}
 
 # %% ../nbs/10_mri.ipynb #24d3ffcf
 @torch.no_grad()

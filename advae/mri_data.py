@@ -227,6 +227,7 @@ def read_metadata(path: str | os.PathLike) -> pd.DataFrame:
     unreadable file, a table without rows, and duplicated IDs."""
     path = Path(path)
     if not path.is_file(): raise AdvaeError("metadata file not found" if not path.exists() else "not a file", path)
+    if path.stat().st_size == 0: raise AdvaeError("metadata file is empty", path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"): df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
@@ -236,10 +237,13 @@ def read_metadata(path: str | os.PathLike) -> pd.DataFrame:
     except AdvaeError: raise
     except Exception as e: raise AdvaeError(f"cannot read the metadata table ({_why(e)})", path) from None
     df.columns = [str(c).strip() for c in df.columns]
+    dup = df.columns[df.columns.duplicated()]
+    if len(dup): raise AdvaeError(f"duplicated column name {dup[0]!r} in the header", path)
     df = df.map(_cell).dropna(how="all")
     if df.empty or not len(df.columns): raise AdvaeError("metadata table has no rows", path)
     id_col = "ID" if "ID" in df.columns else next((c for c in df.columns if c.lower() == "id"), df.columns[0])
     no_id = df[id_col].isna()
+    if no_id.all(): raise AdvaeError(f"no row has an ID (column {id_col!r} is empty)", path)
     if no_id.any():
         log.warning(f"{path}: {int(no_id.sum())} rows without an ID ignored")
         df = df[~no_id]
@@ -372,9 +376,11 @@ def find_volumes(folder: str | os.PathLike) -> tuple[list[Subject], list[dict]]:
     subjects.sort(key=lambda s: s.id)
     skipped = Counter(r["reason"] for r in records if r["status"] == "skipped")
     log.info(f"volumes: {len(subjects)} found under {folder}" + ("; skipped: " + "; ".join(f"{n} {r}" for r, n in skipped.items()) if skipped else ""))
-    if not subjects:
-        raise AdvaeError("no volumes found (.nii, .nii.gz, or .img with .hdr)" + (f"; skipped {sum(skipped.values())}: "
-                         + "; ".join(f"{n} {r}" for r, n in skipped.items()) if skipped else ""), folder)
+    bad = [r for r in records if r["status"] == "skipped"]
+    if not subjects and not bad: raise AdvaeError("no volumes found (.nii, .nii.gz, or .img with .hdr)", folder)
+    if not subjects:   # name the first unusable file, not just the folder
+        raise AdvaeError(f"{bad[0]['reason']}; no usable volume (.nii, .nii.gz, or .img with .hdr) under {folder}"
+                         + (f" ({len(bad)} files skipped: " + "; ".join(f"{n} {r}" for r, n in skipped.items()) + ")" if len(bad) > 1 else ""), bad[0]["path"])
     return subjects, records
 
 # %% ../nbs/08_mri_data.ipynb #d2d7e705
@@ -496,7 +502,7 @@ def _slice_subject(task: tuple) -> dict:
         lo, hi = intensity_range(vol, percentiles)
         x = _slices(vol, z0, z1, lo, hi, size).astype(np.float16)
         return dict(ok=True, slices=x, z=(z0, z1), lo=lo, hi=hi, shape=vol.shape, voxel_mm=zooms)
-    except AdvaeError as e: return dict(ok=False, reason=e.message)
+    except AdvaeError as e: return dict(ok=False, reason=e.message, path=e.path)
     except Exception as e: return dict(ok=False, reason=f"unexpected error: {_why(e)}")
 
 def _worker_init() -> None:
@@ -639,27 +645,31 @@ def _fill_store(tmp: Path, subjects: list[Subject], z_range, per: int, size: int
     "Write slices.npy, index.csv and store.json into the folder `tmp`; returns the store.json content."
     cap = len(subjects) * per
     arr = np.lib.format.open_memmap(tmp/"slices.npy", mode="w+", dtype=np.float16, shape=(cap, size, size))
-    row, index, kept, skipped = 0, [], [], []
+    row, index, kept, skipped, held = 0, [], [], [], []
     tasks = ((str(s.path), z_range, per, size, percentiles) for s in subjects)
     try:
         for i, (s, res) in enumerate(zip(subjects, ordered_map(_slice_subject, tasks, workers)), 1):
             if not res["ok"]:
-                log.warning(f"skipped {s.id}: {s.path}: {res['reason']}")
                 skipped.append(dict(id=s.id, path=str(s.path), reason=res["reason"]))
-                continue
-            x, (z0, z1) = res["slices"], res["z"]
-            arr[row:row + len(x)] = x
-            index += [(row + k, s.id, z0 + k, lab[s.id] if lab else "") for k in range(len(x))]
-            kept.append(dict(id=s.id, path=str(s.path), z_range=[z0, z1], rows=[row, row + len(x)], label=lab[s.id] if lab else None,
-                             lo=res["lo"], hi=res["hi"], shape=list(res["shape"]), voxel_mm=list(res["voxel_mm"]), n_scans=s.n_scans))
-            row += len(x)
+                held.append((s.id, res.get("path") or str(s.path), res["reason"]))
+            else:
+                x, (z0, z1) = res["slices"], res["z"]
+                arr[row:row + len(x)] = x
+                index += [(row + k, s.id, z0 + k, lab[s.id] if lab else "") for k in range(len(x))]
+                kept.append(dict(id=s.id, path=str(s.path), z_range=[z0, z1], rows=[row, row + len(x)], label=lab[s.id] if lab else None,
+                                 lo=res["lo"], hi=res["hi"], shape=list(res["shape"]), voxel_mm=list(res["voxel_mm"]), n_scans=s.n_scans))
+                row += len(x)
+            if kept:   # warnings wait until a volume has been read: when none can be, the error alone says why
+                for sid, file, why in held: log.warning(f"skipped {sid}: {file}: {why}")
+                held.clear()
             if i % 50 == 0: log.info(f"sliced {i} of {len(subjects)} volumes")
     except cf.BrokenExecutor:
         raise AdvaeError("a worker process died while slicing (out of memory?); retry with fewer workers") from None
     finally:
         arr.flush(); del arr
     if not kept:
-        raise AdvaeError(f"none of the {len(subjects)} volumes could be read (e.g. {skipped[0]['id']}: {skipped[0]['reason']})")
+        (_, file, why), n = held[0], len(subjects)
+        raise AdvaeError(f"{why}; none of the {n} volumes could be read" + (f" (this is the first; {n - 1} more failed)" if n > 1 else ""), file)
     if row < cap: _shrink_npy(tmp/"slices.npy", row)
     pd.DataFrame(index, columns=["row", "subject", "z", "label"]).to_csv(tmp/"index.csv", index=False)
     info = dict(format="advae-slice-store", version=1, n=row, size=size, dtype="float16", shape=[row, size, size],

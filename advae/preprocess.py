@@ -14,9 +14,8 @@ from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from safetensors.numpy import load_file, save_file
 
-from .core import AdvaeError, atomic_path, log, read_json, write_json
+from .core import AdvaeError, log, read_json, read_safetensors, write_json, write_safetensors
 
 # %% auto #0
 __all__ = ['STEPS', 'Step', 'MissingFilter', 'MedianImputer', 'ProbeAggregator', 'looks_unlogged', 'Log2', 'Scaler', 'PCAStep',
@@ -227,6 +226,7 @@ class Pipeline:
     "Fitted preprocessing: `clean()` applies the non-invertible steps, `encode()`/`decode()` map clean values to model space and back."
     steps: list[Step]
     features: pd.DataFrame | None = None   # annotation of the clean features (output of the last clean step)
+    n_features_in: int | None = None       # width of the raw input it was fitted on
 
     @property
     def clean_steps(self): return [s for s in self.steps if not s.invertible]
@@ -235,6 +235,7 @@ class Pipeline:
 
     def fit(self, X: np.ndarray, features: pd.DataFrame) -> "Pipeline":
         "Fit every step in order on training data `X` (n_train, n_features_in); logs one line per step."
+        self.n_features_in = int(X.shape[1])
         for s in self.steps:
             s.fit(X, features)
             X, features = s.transform(X), s.features_out(features)
@@ -271,24 +272,33 @@ class Pipeline:
             p, a = s.state()
             params.append({"kind": s.kind, "params": p})
             arrays |= {f"{i}.{k}": np.ascontiguousarray(v) for k, v in a.items()}
-        with atomic_path(folder/"pipeline.safetensors") as tmp: save_file(arrays, str(tmp))
-        write_json(folder/"pipeline.json", {"steps": params, "features": self.features.astype(str).to_dict(orient="list")})
+        write_safetensors(folder/"pipeline.safetensors", arrays)
+        write_json(folder/"pipeline.json", {"steps": params, "features": self.features.astype(str).to_dict(orient="list"), "n_features_in": self.n_features_in})
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "Pipeline":
-        "Read a pipeline written by `save`; a missing or damaged file is an `AdvaeError`."
+        "Read a pipeline written by `save`; a missing or damaged file, or arrays that do not fit `pipeline.json`, is an `AdvaeError`."
         folder = Path(folder)
         meta = read_json(folder/"pipeline.json")
-        try: arrays = load_file(str(folder/"pipeline.safetensors"))
-        except FileNotFoundError: raise AdvaeError("file not found", folder/"pipeline.safetensors") from None
-        except Exception as e: raise AdvaeError(f"damaged preprocessing arrays ({type(e).__name__})", folder/"pipeline.safetensors") from None
-        steps = []
+        arrays, _ = read_safetensors(folder/"pipeline.safetensors", "np", "preprocessing")
         try:
+            steps = []
             for i, st in enumerate(meta["steps"]):
                 a = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.split(".", 1)[0] == str(i)}
                 steps.append(STEPS[st["kind"]].from_state(st["params"], a))
-            return cls(steps, pd.DataFrame(meta["features"]))
-        except (KeyError, TypeError, IndexError) as e: raise AdvaeError(f"inconsistent preprocessing files ({type(e).__name__}: {e})", folder) from None
+            pipe = cls(steps, pd.DataFrame(meta["features"]), meta.get("n_features_in"))
+            pipe._probe()
+            return pipe
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError) as e:
+            raise AdvaeError(f"the preprocessing arrays do not fit pipeline.json ({type(e).__name__}: {str(e)[:160]})", folder/"pipeline.safetensors") from None
+
+    def _probe(self) -> None:
+        "Run an all-missing raw row and a zero model-space row through every step: an error when the fitted arrays do not fit together."
+        n = len(self.features)
+        shapes = [self.decode(self.encode(np.zeros((1, n), np.float32))).shape]
+        if self.n_features_in is not None: shapes.append(self.clean(np.full((1, self.n_features_in), np.nan, np.float32)).shape)
+        bad = [s[1] for s in shapes if s != (1, n)]
+        if bad: raise ValueError(f"the steps give {bad[0]} features, pipeline.json lists {n}")
 
 # %% ../nbs/02_preprocess.ipynb #108d3542
 def expression_pipeline(max_missing: float = 0.2, gene_column: str | None = None, aggregate: str = "mean",

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Callable, Literal
 
 import torch
-from safetensors.torch import save_file
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from .core import AdvaeError, atomic_path, log, resolve_device, write_json
-from .models import read_safetensors, save_model
+from .core import AdvaeError, log, read_safetensors, resolve_device, write_json, write_safetensors
+from .models import check_state, save_model
 from .plots import plot_loss_curves
 
 # %% auto #0
@@ -79,24 +78,33 @@ def _restore_optim(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
 
 # %% ../nbs/05_train.ipynb #4ceb95d6
 def save_checkpoint(path: Path, model: torch.nn.Module, opt, best_state: dict, progress: dict) -> None:
-    "Write the training state after an epoch to `path` (one safetensors file, atomically)."
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tensors |= {f"best.{k}": v.detach().cpu().contiguous() for k, v in best_state.items()}
+    "Write the training state after an epoch to `path` (one safetensors file with a checksum, atomically)."
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()} | {f"best.{k}": v for k, v in best_state.items()}
     ot, ometa = _optim_tensors(opt)
-    tensors |= ot
-    meta = {"progress": json.dumps(progress), "optim": json.dumps(ometa)}
-    with atomic_path(path) as tmp: save_file(tensors, str(tmp), metadata=meta)
+    write_safetensors(path, tensors | ot, {"progress": json.dumps(progress), "optim": json.dumps(ometa)})
+
+_PROGRESS = {"epoch": int, "history": list, "best_epoch": int, "bad": int, "best_val": (float, int, type(None))}   # checkpoint progress fields
 
 def load_checkpoint(path: Path, model: torch.nn.Module, opt) -> tuple[dict, dict]:
-    "Restore model and optimizer from `path`; returns (best_state, progress)."
-    tensors, meta = read_safetensors(path)
+    """Restore model and optimizer from `path`; returns (best_state, progress). A checkpoint that is damaged, or that
+    does not fit `model` and `opt` (another model's), is an `AdvaeError` naming it."""
     try:
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        tensors, meta = read_safetensors(path, what="checkpoint")
+        part = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        state, best = part("model."), part("best.")
+        check_state(state, model, path, "checkpoint weights"); check_state(best, model, path, "checkpoint best weights")
+        progress = json.loads(meta["progress"])
+        wrong = [k for k, t in _PROGRESS.items() if not isinstance(progress.get(k), t)]
+        if wrong: raise ValueError(f"progress field {wrong[0]!r}")
+        model.load_state_dict(state)
         _restore_optim(opt, tensors, json.loads(meta["optim"]))
-        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-        return best, json.loads(meta["progress"])
-    except (KeyError, RuntimeError, ValueError) as e:
-        raise AdvaeError(f"checkpoint does not fit this model and config ({type(e).__name__}); start again without --resume", path) from None
+        for p in (p for g in opt.param_groups for p in g["params"]):
+            for k, v in opt.state[p].items():
+                if torch.is_tensor(v) and v.dim() and v.shape != p.shape: raise ValueError(f"optimizer {k} is {tuple(v.shape)} for a parameter {tuple(p.shape)}")
+        return best, progress
+    except AdvaeError as e: raise AdvaeError(f"{e.message}; start again without --resume", path) from None
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:
+        raise AdvaeError(f"checkpoint does not fit this model and config ({type(e).__name__}: {str(e)[:160]}); start again without --resume", path) from None
 
 # %% ../nbs/05_train.ipynb #9a8a2bb9
 @dataclass

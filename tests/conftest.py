@@ -115,3 +115,31 @@ def release(tmp_path_factory, brains):
     return root
 
 
+def sets(*pairs: str) -> list[str]:
+    "`--set` arguments for the given `key=value` pairs."
+    return [a for kv in pairs for a in ("--set", kv)]
+
+
+@pytest.fixture(scope="session")
+def small_gene_run(tmp_path_factory):
+    """A short conditional gene run (on `Class`) on the real AD biomarker demo written as a clinic's `.h5ad`: distinctive subject
+    IDs, ages and genotypes in `obs`. Returns (run directory, the real subject IDs); tests that write copy it first (`copy_run`)."""
+    from advae.expression import load_demo, write_h5ad
+    d = tmp_path_factory.mktemp("gene_small")
+    demo = load_demo("ad_biomarkers")
+    ids = [f"ADRC-{7001 + 13 * i}" for i in range(len(demo.samples))]
+    write_h5ad(d/"cohort.h5ad", demo.X, ids, demo.features, demo.obs.reset_index(drop=True))
+    r = advae("--quiet", "gene", "run", "--data", d/"cohort.h5ad", "--label", "Class", "--out", d/"run",
+              *sets("epochs=5", "kl_warmup=2", "n_synthetic=200", "augment_repeats=0"))
+    assert r.returncode == 0, r.stderr
+    return d/"run", ids
+
+
+@pytest.fixture(scope="session")
+def small_mri_run(tmp_path_factory):
+    "A short unconditional MRI run on the demo brains (16 slices each, a tiny model). Tests that write copy it first (`copy_run`)."
+    out = tmp_path_factory.mktemp("mri_small")/"run"
+    r = advae("--quiet", "mri", "run", "--data", "demo", "--label", "none", "--out", out,
+              *sets("n_slices=16", "epochs=2", "kl_warmup=1", "latent=8", "widths=8,16", "n_synthetic=8", "workers=1", "precision=fp32"))
+    assert r.returncode == 0, r.stderr
+    return out

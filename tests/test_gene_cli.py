@@ -1,11 +1,9 @@
 """The gene-expression pipeline through the `advae` command: the demo targets, every output, formats,
-external evaluation, determinism and bad inputs."""
-import gzip
+external evaluation and determinism (bad inputs: test_bad_inputs.py)."""
 import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from advae.expression import load_demo, read_expression
 from conftest import advae, copy_run
@@ -125,53 +123,6 @@ def test_h5ad_in_h5ad_out(tmp_path):
     s = ad.read_h5ad(out/"synthetic"/"synthetic.h5ad")
     assert s.shape == (20, 127) and list(s.var_names) == real.feature_ids and s.uns["advae"]["synthetic"]
     assert set(s.obs["Class"]) <= {"Control", "Impaired"}
-
-
-def _bad(tmp_path, name, content):
-    p = tmp_path/name
-    p.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return p
-
-
-def _table(rows, cols=6, seed=0):
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame(rng.normal(8, 1, (rows, cols)), columns=[f"g{i}" for i in range(cols)])
-    df.insert(0, "sample", [f"s{i}" for i in range(rows)])
-    return df
-
-
-BAD = {
-    "empty file": ("empty.tsv", "", [], "file is empty"),
-    "header only": ("header.tsv", "sample\tg1\tg2\n", [], "no data rows"),
-    "no numeric column": ("text.tsv", "sample\tdx\ns1\tAD\ns2\tCN\ns3\tAD\ns4\tCN\ns5\tAD\n", [], "no numeric columns"),
-    "all-NaN column": ("nan.tsv", _table(20).assign(g3=np.nan).to_csv(sep="\t", index=False), [], "column 'g3' has no values"),
-    "single sample": ("one.tsv", _table(1).to_csv(sep="\t", index=False), [], "only 1 sample"),
-    "missing label column": ("ok.tsv", _table(30).to_csv(sep="\t", index=False), ["--label", "diagnosis"], "label column 'diagnosis' not found"),
-    "label with one class": ("one_class.tsv", _table(30).assign(dx="AD").to_csv(sep="\t", index=False), ["--label", "dx"], "single class"),
-    "binary garbage": ("garbage.tsv", bytes(range(256)) * 8, [], "binary file"),
-    "truncated gzip": ("trunc.tsv.gz", gzip.compress(_table(3000).to_csv(sep="\t", index=False).encode())[:5000], [], "truncated or corrupt gzip"),
-    "duplicated sample IDs": ("dups.tsv", _table(10).assign(sample=["s1"] * 10).to_csv(sep="\t", index=False), [], "duplicated sample ID 's1'"),
-    "bad setting": ("ok2.tsv", _table(30).to_csv(sep="\t", index=False), ["--set", "epochs=ten"], "epochs must be an integer"),
-    "unknown setting": ("ok3.tsv", _table(30).to_csv(sep="\t", index=False), ["--set", "lattent=4"], "did you mean 'latent'"),
-    "negative learning rate": ("ok4.tsv", _table(30).to_csv(sep="\t", index=False), ["--set", "lr=-0.1"], "lr must be > 0"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
-def test_bad_input_one_line_exit_2_no_run_dir(tmp_path, case):
-    name, content, extra, expect = BAD[case]
-    path = _bad(tmp_path, name, content)
-    out = tmp_path/"run"
-    r = advae("gene", "run", "--data", path, "--out", out, *extra)
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("advae: ") and expect in lines[0], r.stderr
-    assert "Traceback" not in r.stderr and not out.exists()
-
-
-def test_debug_shows_traceback(tmp_path):
-    r = advae("--debug", "gene", "run", "--data", tmp_path/"missing.tsv", "--out", tmp_path/"x")
-    assert r.returncode != 0 and "Traceback" in r.stderr
 
 
 def test_existing_run_directory_is_not_overwritten(tissue_run):

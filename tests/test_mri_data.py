@@ -209,7 +209,9 @@ def test_corrupt_input_is_one_line_error_or_logged_skip(kind, tmp_path, brains, 
     assert store.subjects == ["good"] and len(store) == 10
     assert store.info["skipped"][0]["id"] == "bad" and CORRUPT[kind] in store.info["skipped"][0]["reason"]
     assert f"skipped bad: {bad}: " in capsys.readouterr().err
-    one_line_error(lambda: build_store([Subject("bad", bad)], tmp_path/"none", workers=1), "none of the 1 volumes could be read", CORRUPT[kind])
+    msg = one_line_error(lambda: build_store([Subject("bad", bad)], tmp_path/"none", workers=1), CORRUPT[kind], "none of the 1 volumes could be read")
+    assert msg.startswith(f"{bad}: ")                                        # names the file
+    assert capsys.readouterr().err == ""                                     # the error alone: no warning before it
     assert not (tmp_path/"none").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".none")]
 
 

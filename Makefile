@@ -17,7 +17,7 @@ help:
 	@echo "make demo   set up, then run every pipeline on the embedded real demo data (runs/demo/)"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make docs   build the documentation site into _docs/ (Quarto if installed, else smalldocs)"
-	@echo "make bench  run the benchmarks; figures go to benchmarks/results/*.json"
+	@echo "make bench  run the benchmarks; figures go to benchmarks/results/*.json and summary.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,14 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# Every benchmark on this machine's CPU (under 15 minutes on 2 cores), then the table (benchmarks/results/summary.md).
+# On a GPU machine, benchmarks/gpu.sh runs the MRI training benchmark on CUDA.
 bench: setup
 	$(BIN)/python benchmarks/evaluation.py
+	$(BIN)/python benchmarks/mri_preprocess.py
+	$(BIN)/python benchmarks/mri_train.py --device cpu
+	$(BIN)/python benchmarks/expression_scale.py
+	$(BIN)/python benchmarks/summary.py
 
 docs: setup
 	$(BIN)/python tools/docs.py

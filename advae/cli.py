@@ -8,17 +8,19 @@ Docs: https://advae.github.io/advae/cli.html.md"""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 import advae
-from .core import AdvaeError, log, make_config, parse_sets, read_config_file, set_quiet
+from .core import AdvaeError, log, main_process, make_config, on_every, on_main, parse_sets, read_config_file, set_quiet, start_distributed, stop_distributed
 from .expression import DEMO_LABELS
 
 # %% auto #0
-__all__ = ['FLAGS', 'build_parser', 'resolve_config', 'RunLog', 'print_summary', 'main']
+__all__ = ['FLAGS', 'MULTI', 'build_parser', 'resolve_config', 'RunLog', 'print_summary', 'main']
 
 # %% ../nbs/11_cli.ipynb #15b7438b
 class _Parser(argparse.ArgumentParser):
@@ -109,12 +111,13 @@ def resolve_config(args: argparse.Namespace):
 
 
 class RunLog(logging.Handler):
-    "Copies log messages into `<run>/log.txt`, holding them until the run directory exists."
-    def __init__(self, folder: Path):
+    "Copies log messages into `<run>/log.txt`, holding them until the run directory exists (`folder` None: discards them, for processes other than rank 0)."
+    def __init__(self, folder: Path | None):
         super().__init__(logging.INFO)
-        self.folder, self.pending = Path(folder), []
+        self.folder, self.pending = None if folder is None else Path(folder), []
         self.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     def emit(self, record):
+        if self.folder is None: return
         self.pending.append(self.format(record))
         if self.folder.is_dir():
             with open(self.folder/"log.txt", "a") as f: f.write("\n".join(self.pending) + "\n")
@@ -129,22 +132,23 @@ def _pipeline(args) -> int:
     Run = m.GeneRun if args.modality == "gene" else m.MRIRun
     if args.stage in ("run", "preprocess"):
         cfg = resolve_config(args)
-        handler = RunLog(Path(args.out)); log.addHandler(handler)
+        handler = RunLog(Path(args.out) if main_process() else None); log.addHandler(handler)
         try:
             if args.stage == "run":
                 runner = m.run_gene if args.modality == "gene" else m.run_mri
-                print_summary(runner(cfg, args.out, force=args.force, resume=args.resume, progress=not args.quiet), args.out)
+                metrics = runner(cfg, args.out, force=args.force, resume=args.resume, progress=not args.quiet)
+                if metrics is not None: print_summary(metrics, args.out)   # None: a process other than rank 0
             else:
                 load = m.load_input if args.modality == "gene" else m.find_subjects
                 run_stages(Run(Path(args.out)), cfg, load, m.preprocess, force=args.force)
         finally: log.removeHandler(handler)
         return 0
     run = Run(Path(args.run))
-    handler = RunLog(run.path); log.addHandler(handler)
+    handler = RunLog(run.path if main_process() else None); log.addHandler(handler)
     try:
         if args.stage == "train":
-            run.check("preprocess")
-            if args.device: write_json(run.path/"config.json", read_json(run.path/"config.json") | {"device": args.device})
+            on_every(lambda: run.check("preprocess"))
+            if args.device: on_main(lambda: write_json(run.path/"config.json", read_json(run.path/"config.json") | {"device": args.device}))
             m.train_model(run, resume=args.resume, progress=not args.quiet)
         elif args.stage == "evaluate":
             extra = {"samples": args.samples} if args.modality == "gene" else {"metadata": args.metadata}
@@ -174,6 +178,19 @@ def print_summary(m: dict, out=None) -> None:
     if out is not None: print(f"run directory: {out}")
 
 # %% ../nbs/11_cli.ipynb #2ae858e4
+MULTI = ("run", "preprocess", "train")   # the stages that several processes (torchrun) can run
+
+@contextlib.contextmanager
+def _processes(args: argparse.Namespace):
+    "Join the process group when torchrun started this command (`WORLD_SIZE` > 1), for the stages that use one; leave it at the end."
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        yield; return
+    if args.stage not in MULTI:
+        raise AdvaeError(f"`advae {args.modality} {args.stage}` runs in one process: start it without torchrun (only {', '.join(MULTI)} use several)")
+    start_distributed()
+    try: yield
+    finally: stop_distributed()
+
 def main(argv: Sequence[str] | None = None) -> int:
     "Entry point of the `advae` command; returns the exit code (2 for any error the user can fix)."
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -181,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         set_quiet(args.quiet)   # the terminal only: the run's log.txt keeps everything
-        return _pipeline(args)
+        with _processes(args): return _pipeline(args)
     except AdvaeError as e:
         if debug: raise
         print(f"advae: {e}", file=sys.stderr)

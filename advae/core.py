@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import difflib
 import hashlib
 import json
@@ -22,16 +23,17 @@ import tomllib
 import types
 import typing
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['log', 'DIGEST_KEY', 'AdvaeError', 'errors_about', 'set_quiet', 'atomic_path', 'write_json', 'read_json',
-           'file_sha256', 'write_safetensors', 'read_safetensors', 'seed_everything', 'resolve_device', 'coerce_value',
-           'config_keys', 'closest_key', 'make_config', 'parse_sets', 'read_config_file', 'prepare_run_dir',
-           'clear_run_dir', 'RunDir', 'run_stages', 'split_samples', 'encode_labels']
+__all__ = ['log', 'DIGEST_KEY', 'DIST_TIMEOUT', 'AdvaeError', 'errors_about', 'set_quiet', 'atomic_path', 'write_json',
+           'read_json', 'file_sha256', 'write_safetensors', 'read_safetensors', 'seed_everything', 'resolve_device',
+           'distributed', 'main_process', 'single_process', 'start_distributed', 'stop_distributed', 'on_main',
+           'on_every', 'coerce_value', 'config_keys', 'closest_key', 'make_config', 'parse_sets', 'read_config_file',
+           'prepare_run_dir', 'clear_run_dir', 'RunDir', 'run_stages', 'split_samples', 'encode_labels']
 
 # %% ../nbs/00_core.ipynb #23c594d9
 class AdvaeError(Exception):
@@ -184,13 +186,94 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 def resolve_device(name: str = "auto") -> torch.device:
-    "`auto` picks CUDA when available, else CPU; asking for `cuda` without a GPU is an `AdvaeError`."
-    if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """`auto` picks CUDA when available, else CPU; asking for `cuda` without a GPU is an `AdvaeError`. In a process group that
+    torchrun started (see `start_distributed`), `auto` and `cuda` mean this process's own GPU, `cuda:LOCAL_RANK`."""
+    if name == "auto": name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cpu": return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available(): raise AdvaeError("--device cuda was asked for but no CUDA GPU is available (use --device cpu or auto)")
-        return torch.device(name)
+        return _local_gpu() if name == "cuda" and _in_group() else torch.device(name)
     raise AdvaeError(f"unknown device {name!r} (expected auto, cpu or cuda)")
+
+def _in_group() -> bool:
+    "Whether this process belongs to an initialised `torch.distributed` process group."
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+def _local_gpu() -> torch.device:
+    "`cuda:LOCAL_RANK`: the GPU of this process among those torchrun started on its machine."
+    local, n = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+    if local >= n: raise AdvaeError(f"torchrun started more processes on this machine than it has GPUs ({n}); use --nproc_per_node {n} or --device cpu")
+    return torch.device("cuda", local)
+
+# %% ../nbs/00_core.ipynb #f32408e3
+DIST_TIMEOUT = datetime.timedelta(hours=2)   # the longest one process waits for the others (e.g. while rank 0 preprocesses a large cohort)
+_alone = 0                                   # depth of `single_process()` blocks
+
+def distributed() -> tuple[int, int, int]:
+    """(world size, rank, local rank) of this process: from the `torch.distributed` process group when one is initialised
+    (torchrun; see `start_distributed`), else (1, 0, 0). Inside `single_process()`, world 1 and rank 0 (local rank kept)."""
+    if not _in_group(): return 1, 0, 0
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if _alone: return 1, 0, local
+    return torch.distributed.get_world_size(), torch.distributed.get_rank(), local
+
+def main_process() -> bool:
+    "Whether this process writes the outputs: the only process, or rank 0 of several."
+    return distributed()[1] == 0
+
+@contextlib.contextmanager
+def single_process() -> Iterator[None]:
+    "Rank 0 working alone (evaluating, generating) while the others do not take part: inside, `distributed()` says world 1."
+    global _alone
+    _alone += 1
+    try: yield
+    finally: _alone -= 1
+
+def start_distributed(timeout: datetime.timedelta = DIST_TIMEOUT) -> tuple[int, int, int]:
+    """Join, once, the process group that torchrun describes in the environment (`WORLD_SIZE` > 1, `RANK`, `LOCAL_RANK`,
+    `MASTER_ADDR`, `MASTER_PORT`): gloo carries CPU tensors and, where CUDA and NCCL are available, NCCL carries CUDA tensors
+    (each process on `cuda:LOCAL_RANK`). Processes other than rank 0 turn quiet (`set_quiet`). Without `WORLD_SIZE` > 1 it
+    does nothing. Returns `distributed()`."""
+    dist = torch.distributed
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _in_group():
+        if not dist.is_available(): raise AdvaeError("started by torchrun, but this PyTorch build has no torch.distributed")
+        nccl, local = torch.cuda.is_available() and dist.is_nccl_available(), int(os.environ.get("LOCAL_RANK", "0"))
+        if nccl and local < torch.cuda.device_count(): torch.cuda.set_device(local)
+        dist.init_process_group("cpu:gloo,cuda:nccl" if nccl else "gloo", timeout=timeout)
+    if distributed()[1] > 0: set_quiet(True)
+    return distributed()
+
+def stop_distributed() -> None:
+    "Leave the process group, if this process is in one."
+    if _in_group(): torch.distributed.destroy_process_group()
+
+def _agree(fn: Callable[[], Any], here: bool, alone: bool) -> Any:
+    "Run `fn()` in this process when `here` (inside `single_process()` when `alone`), then share every process's outcome (see `on_main`)."
+    rank, mine, exc = distributed()[1], ("ok", None), None
+    if here:
+        try:
+            with single_process() if alone else contextlib.nullcontext(): mine = ("ok", fn())
+        except Exception as e:
+            exc = e
+            mine = ("error", (e.message, e.path) if isinstance(e, AdvaeError) else (f"process {rank} failed ({type(e).__name__}: {e})", None))
+    outcomes = [None] * distributed()[0]
+    torch.distributed.all_gather_object(outcomes, mine)
+    failed = next((o[1] for o in outcomes if o[0] == "error"), None)
+    if exc is not None: raise exc
+    if failed is not None: raise AdvaeError(*failed)
+    return outcomes[0][1]
+
+def on_main(fn: Callable[[], Any]) -> Any:
+    """`fn()` run by rank 0 alone (inside `single_process()`) while the other processes wait; every process gets its (picklable)
+    result. An error there is raised in every process as the same one-line `AdvaeError`, so that none waits forever for the
+    others (rank 0 raises its own exception). With one process: just `fn()`."""
+    if distributed()[0] == 1: return fn()
+    return _agree(fn, here=main_process(), alone=True)
+
+def on_every(fn: Callable[[], Any]) -> Any:
+    "`fn()` run by every process; an error in any is raised in all (as in `on_main`). Returns rank 0's result. With one process: `fn()`."
+    if distributed()[0] == 1: return fn()
+    return _agree(fn, here=True, alone=False)
 
 # %% ../nbs/00_core.ipynb #c53685e0
 def _type_name(tp: Any) -> str:
@@ -347,7 +430,22 @@ class RunDir:
 def run_stages(run: RunDir, cfg, load, preprocess, train=None, generate=None, evaluate=None, force: bool = False,
                resume: bool = False, progress: bool = True) -> Any:
     """Run a pipeline's stages into `run.path`: `load(cfg)` (every input check, nothing written), `preprocess(cfg, path, loaded)`,
-    then, when given, `train(run, resume=, progress=)`, `generate(run)` and `evaluate(run, progress=)`; returns what the last stage run returned."""
+    then, when given, `train(run, resume=, progress=)`, `generate(run)` and `evaluate(run, progress=)`; returns what the last stage run returned.
+
+    With several processes (torchrun; see `distributed`), rank 0 alone checks the input and preprocesses while the others wait
+    (its error is theirs), every process trains, then rank 0 alone generates and evaluates; the other processes return None."""
+    on_main(lambda: _first_stage(run, cfg, load, preprocess, force, resume))
+    if train is None: return run
+    if distributed()[0] > 1: on_every(lambda: _visible(run))
+    if on_main(lambda: resume and run.done("train")): log.info("training already completed; keeping its weights")
+    else: train(run, resume=resume, progress=progress)
+    if not main_process(): return None
+    with single_process():
+        generate(run)
+        return evaluate(run, progress=progress)
+
+def _first_stage(run: RunDir, cfg, load, preprocess, force: bool, resume: bool) -> None:
+    "Check the run directory and the input, then preprocess (or, resuming, check that the settings are the run's)."
     out = prepare_run_dir(run.path, force=force, resume=resume)
     if resume and run.done("preprocess"):
         old = run.config
@@ -362,11 +460,11 @@ def run_stages(run: RunDir, cfg, load, preprocess, train=None, generate=None, ev
         except BaseException:
             if created: shutil.rmtree(out, ignore_errors=True)
             raise
-    if train is None: return run
-    if resume and run.done("train"): log.info("training already completed; keeping its weights")
-    else: train(run, resume=resume, progress=progress)
-    generate(run)
-    return evaluate(run, progress=progress)
+
+def _visible(run: RunDir) -> None:
+    "An `AdvaeError` unless this process sees the preprocessed run (on several machines, the run directory must be shared)."
+    if not run.done("preprocess"):
+        raise AdvaeError("this process does not see the preprocessed run that rank 0 wrote; on several machines, --out must be on a file system they all share", run.path)
 
 # %% ../nbs/00_core.ipynb #eb3b9e5a
 def split_samples(n: int, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0,

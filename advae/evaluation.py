@@ -30,7 +30,9 @@ from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
 from .core import AdvaeError, log
+from .expression import ColumnStore, spans
 from .metrics import corr_similarity, ks_statistics
+from .preprocess import gram_pca
 from .plots import save_figure
 
 # %% auto #0
@@ -46,19 +48,34 @@ __all__ = ['PRIVACY_LIMIT', 'ClassSampler', 'Fitter', 'TIE', 'SCORECARD', 'QUEST
 def fit_embedding(reference: np.ndarray, max_dims: int = 512, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
     """A map (m, d) -> (m, k) float32 fitted on `reference` (n, d): z-scores with the reference's per-feature mean and SD
     (features constant in the reference are dropped) and, when more than `max_dims` remain, projects onto the reference's
-    first min(`max_dims`, n - 1) principal components (distances there approximate those between z-scores)."""
-    ref = np.asarray(reference, dtype=np.float64)
-    if ref.ndim != 2 or len(ref) < 2: raise AdvaeError(f"the reference needs at least 2 samples in rows, got shape {ref.shape}")
-    mu, sd = ref.mean(0), ref.std(0)
+    first min(`max_dims`, n - 1) principal components (exact, from `gram_pca`; distances there approximate those between
+    z-scores). Fitting and mapping go a block at a time, so the map also takes a `ColumnStore` and large sets. (`seed` is
+    kept for callers; the exact PCA needs none.)"""
+    if np.ndim(reference) != 2 or len(reference) < 2: raise AdvaeError(f"the reference needs at least 2 samples in rows, got shape {np.shape(reference)}")
+    n, d = reference.shape
+    cols = spans(d, n)
+    mu = np.concatenate([np.asarray(reference[:, c], dtype=np.float64).mean(0) for c in cols])
+    sd = np.concatenate([np.asarray(reference[:, c], dtype=np.float64).std(0) for c in cols])
     keep = sd > 1e-9 * (np.abs(mu) + 1)
     if not keep.any(): raise AdvaeError("every feature is constant in the reference data: there is nothing to compare")
     mu, sd = mu[keep], sd[keep]
-    pca = None
+    V = None
     if keep.sum() > max_dims:
-        pca = PCA(min(max_dims, len(ref) - 1), svd_solver="randomized", random_state=seed).fit((ref[:, keep] - mu) / sd)
+        V = np.ascontiguousarray(gram_pca(reference if keep.all() else np.asarray(reference)[:, keep], min(max_dims, n - 1), scale=sd)[1].T)   # (d_kept, k)
+    mu32, sd32 = mu.astype(np.float32), sd.astype(np.float32)
     def embed(x: np.ndarray) -> np.ndarray:
-        z = (np.asarray(x, dtype=np.float64)[:, keep] - mu) / sd
-        return (pca.transform(z) if pca is not None else z).astype(np.float32)
+        parts, out = spans(len(x), x.shape[1]), None
+        for sl in parts:
+            if V is None: e = ((np.asarray(x[sl], dtype=np.float64)[:, keep] - mu) / sd).astype(np.float32)
+            else:   # projected: float32 is plenty, and half the memory and time
+                z = np.asarray(x[sl], dtype=np.float32)
+                z = z - mu32 if keep.all() else z[:, keep] - mu32
+                z /= sd32
+                e = z @ V
+            if len(parts) == 1: return e
+            if out is None: out = np.empty((len(x), e.shape[1]), np.float32)
+            out[sl] = e
+        return out
     return embed
 
 def subsample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -212,14 +229,20 @@ def tstr(synthetic: np.ndarray, y_synthetic: np.ndarray, test: np.ndarray, y_tes
     "Balanced accuracy on the real test split of each classifier trained on labelled samples (pass the real training split for TRTR)."
     return {name: score_classifier(clf, synthetic, y_synthetic, test, y_test) for name, clf in classifiers(seed).items()}
 
-def per_class(fit: Callable[[np.ndarray], Callable[[int, np.random.Generator], np.ndarray]]) -> Fitter:
-    "A class-conditional `Fitter` from an unconditional generator `fit(X) -> sampler(n, rng)`, fitted on each class apart."
+def per_class(fit: Callable[[np.ndarray], Callable[[int, np.random.Generator], np.ndarray]],
+              embed: Callable[[np.ndarray], np.ndarray] | None = None) -> Fitter:
+    "A class-conditional `Fitter` from an unconditional generator `fit(X) -> sampler(n, rng)`, fitted on each class apart; with `embed`, each class's samples are returned as `embed(samples)`."
     def fitter(X: np.ndarray, y: np.ndarray, seed: int) -> ClassSampler:
         classes = np.unique(y)
         samplers = {c: fit(X[y == c]) for c in classes}
         def sample(n: int, seed: int = seed) -> tuple[np.ndarray, np.ndarray]:
             rng = np.random.default_rng(seed)
-            return np.concatenate([samplers[c](n, rng) for c in classes]), np.repeat(classes, n)
+            out = None
+            for i, c in enumerate(classes):   # into one array: no second copy of a large set
+                x = samplers[c](n, rng) if embed is None else embed(samplers[c](n, rng))
+                if out is None: out = np.empty((n * len(classes),) + np.shape(x)[1:], np.asarray(x).dtype)
+                out[i * n:(i + 1) * n] = x
+            return out, np.repeat(classes, n)
         return sample
     return fitter
 
@@ -235,17 +258,28 @@ def fixed_pool(X: np.ndarray, y: np.ndarray) -> Fitter:
         return sample
     return fit
 
-def sample_baselines(fits: dict[str, Callable], train: np.ndarray, y_train: np.ndarray | None, y_out: Sequence | None, n: int, seed: int) -> dict[str, np.ndarray]:
+def sample_baselines(fits: dict[str, Callable], train: np.ndarray, y_train: np.ndarray | None, y_out: Sequence | None, n: int, seed: int,
+                     store: Callable[[int, int], ColumnStore] | None = None) -> dict[str, np.ndarray | ColumnStore]:
     """Samples from each generator `fit(train) -> sampler(n, rng)` of `fits`, fitted on `train` (n_train, d): `n` of them, or,
-    with labels, one per entry of `y_out` from the generator fitted on that class's training samples (`y_train` (n_train,))."""
+    with labels, one per entry of `y_out` from the generator fitted on that class's training samples (`y_train` (n_train,)).
+    They are drawn a block of rows at a time; with `store` (a function (rows, columns) -> `ColumnStore`), each set goes into
+    one as it is drawn (each class's rows of `y_out` must then be contiguous)."""
     rng = np.random.default_rng(seed)
-    out = {}
-    for name, fit in fits.items():
-        if y_out is None:
-            out[name] = np.asarray(fit(train)(n, rng), np.float32); continue
+    d, out = train.shape[1], {}
+    if y_out is None: groups = lambda: [(np.arange(n), np.asarray(train[:]))]
+    else:
         yo, yt = np.asarray(y_out).astype(str), np.asarray(y_train).astype(str)
-        out[name] = np.empty((len(yo), train.shape[1]), np.float32)
-        for c in np.unique(yo): out[name][yo == c] = fit(train[yt == c])(int((yo == c).sum()), rng)
+        groups = lambda: [(np.flatnonzero(yo == c), train[yt == c]) for c in np.unique(yo)]
+    for name, fit in fits.items():
+        rows_out = n if y_out is None else len(yo)
+        out[name] = target = store(rows_out, d) if store is not None else np.empty((rows_out, d), np.float32)
+        for rows, X in groups():
+            sampler = fit(X)
+            for sl in spans(len(rows), d):
+                block, at = np.asarray(sampler(sl.stop - sl.start, rng), np.float32), rows[sl]
+                if store is None: target[at] = block
+                elif at[-1] - at[0] + 1 != len(at): raise ValueError("sample_baselines with a store needs each class's rows of y_out together")
+                else: target.put(int(at[0]), block)
     return out
 
 def stratified_subset(y: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -262,11 +296,15 @@ def muted() -> Iterator[None]:
 
 def augmentation_gain(fitters: dict[str, Fitter], train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
                       sizes: Sequence[int] = (10, 20, 40), repeats: int = 5, synthetic_per_class: int = 100, seed: int = 0,
-                      classifier: str = "logistic_regression", progress: bool = True, fitted_on: str = "each real subset only") -> dict[str, dict]:
+                      classifier: str = "logistic_regression", progress: bool = True, fitted_on: str = "each real subset only",
+                      embed: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, dict]:
     """Balanced accuracy on (`test`, `y_test`) of `classifier` trained on small stratified subsets of (`train`, `y_train`)
     alone and with `synthetic_per_class` samples per class from each generator in `fitters`, fitted on that subset.
     Returns, per generator, `real_only`, `real_plus_synthetic` and `gain` (their difference), each with the mean and SD over
-    `repeats` subsets for each size; sizes that would repeat a smaller one (every class exhausted) are dropped."""
+    `repeats` subsets for each size; sizes that would repeat a smaller one (every class exhausted) are dropped.
+    With `embed`, the classifier sees `embed(x)` of the real sets; the fitters, which still see the subsets as given, must then
+    return samples in the embedded space (see `per_class`)."""
+    em = embed or (lambda x: x)
     y_train, y_test = np.asarray(y_train).astype(str), np.asarray(y_test).astype(str)
     counts = pd.Series(y_train).value_counts()
     used, plan = [], []
@@ -275,15 +313,16 @@ def augmentation_gain(fitters: dict[str, Fitter], train: np.ndarray, y_train: np
         if not plan or per != plan[-1]: used.append(s); plan.append(per)
     scores = {name: np.full((len(used), repeats), np.nan) for name in fitters} | {"real only": np.full((len(used), repeats), np.nan)}
     jobs = [(i, r) for i in range(len(used)) for r in range(repeats)]
+    test_e = em(test)
     for i, r in tqdm(jobs, desc="augmentation", unit="fit", disable=not progress, mininterval=1.0, dynamic_ncols=True):
         rs = seed + 1000 * i + r
         idx = stratified_subset(y_train, used[i], np.random.default_rng(rs))
         X, y = train[idx], y_train[idx]
-        clf = classifiers(rs)[classifier]
-        scores["real only"][i, r] = score_classifier(clf, X, y, test, y_test)
+        clf, E = classifiers(rs)[classifier], em(X)
+        scores["real only"][i, r] = score_classifier(clf, E, y, test_e, y_test)
         for name, fit in fitters.items():
             with muted(): Xs, ys = fit(X, y, rs)(synthetic_per_class, rs)
-            scores[name][i, r] = score_classifier(clf, np.concatenate([X, Xs]), np.concatenate([y, np.asarray(ys).astype(str)]), test, y_test)
+            scores[name][i, r] = score_classifier(clf, np.concatenate([E, Xs]), np.concatenate([y, np.asarray(ys).astype(str)]), test_e, y_test)
     def stat(v: np.ndarray) -> dict: return {"mean": np.nanmean(v, 1).round(4).tolist(), "sd": np.nanstd(v, 1).round(4).tolist()}
     common = {"classifier": classifier, "metric": "balanced_accuracy", "sizes_per_class": used, "n_real": [int(sum(p)) for p in plan],
               "repeats": repeats, "synthetic_per_class": synthetic_per_class, "generators_fitted_on": fitted_on}
@@ -298,16 +337,21 @@ def assess(train: np.ndarray, test: np.ndarray, synthetic: dict[str, np.ndarray]
 
 def utility(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, synthetic: dict[str, tuple[np.ndarray, np.ndarray]],
             fitters: dict[str, Fitter] | None = None, sizes: Sequence[int] = (10, 20, 40), repeats: int = 5, synthetic_per_class: int = 100,
-            seed: int = 0, progress: bool = True, fitted_on: str = "each real subset only") -> dict[str, dict]:
+            seed: int = 0, progress: bool = True, fitted_on: str = "each real subset only",
+            embed: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, dict]:
     """For each named labelled synthetic set (X (m, d), y (m,)): `tstr`, and `trtr` (the same in every block); with `fitters`
-    (same names) and `repeats` > 0, the `augmentation` experiment. Labels are compared as strings."""
+    (same names) and `repeats` > 0, the `augmentation` experiment. Labels are compared as strings. With `embed` (e.g. into the
+    shared space), classifiers see `embed(x)` of the real sets and subsets, while generators see the data as given; the
+    `synthetic` sets and the fitters' samples must then be in the embedded space already (see `per_class`)."""
+    em = embed or (lambda x: x)
     y_train, y_test = np.asarray(y_train).astype(str), np.asarray(y_test).astype(str)
-    trtr = tstr(train, y_train, test, y_test, seed)
-    out = {name: {"metric": "balanced_accuracy", "tstr": tstr(x, np.asarray(y).astype(str), test, y_test, seed), "trtr": trtr}
+    test_e = em(test)
+    trtr = tstr(em(train), y_train, test_e, y_test, seed)
+    out = {name: {"metric": "balanced_accuracy", "tstr": tstr(x, np.asarray(y).astype(str), test_e, y_test, seed), "trtr": trtr}
            for name, (x, y) in synthetic.items()}
     if fitters and repeats:
         for name, a in augmentation_gain(fitters, train, y_train, test, y_test, sizes, repeats, synthetic_per_class, seed, progress=progress,
-                                         fitted_on=fitted_on).items():
+                                         fitted_on=fitted_on, embed=embed).items():
             out.setdefault(name, {})["augmentation"] = a
     return out
 

@@ -7,15 +7,18 @@ Docs: https://advae.github.io/advae/expression.html.md"""
 # %% ../nbs/01_expression.ipynb #1299387a
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import os
 import re
+import tempfile
 import warnings
+import weakref
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,9 +26,9 @@ import pandas as pd
 from .core import AdvaeError, atomic_path, log
 
 # %% auto #0
-__all__ = ['DEMOS', 'DEMO_LABELS', 'NA_VALUES', 'ExpressionData', 'make_expression', 'load_demo', 'detect_orientation',
-           'read_expression', 'read_sample_sheet', 'attach_sample_sheet', 'select_label', 'write_expression',
-           'write_h5ad']
+__all__ = ['BLOCK_VALUES', 'DEMOS', 'DEMO_LABELS', 'NA_VALUES', 'ExpressionData', 'make_expression', 'spans', 'ColumnStore',
+           'column_blocks', 'return_freed_memory', 'load_demo', 'detect_orientation', 'read_expression',
+           'read_sample_sheet', 'attach_sample_sheet', 'select_label', 'write_expression', 'write_h5ad']
 
 # %% ../nbs/01_expression.ipynb #e622a823
 @dataclass
@@ -64,6 +67,128 @@ def make_expression(X, samples: Sequence, features: Sequence | pd.DataFrame, obs
     X = np.asarray(X, dtype=np.float32)
     assert X.shape == (len(samples), len(feats)), f"X is {X.shape}, expected ({len(samples)}, {len(feats)})"
     return ExpressionData(X, samples, feats, obs, **kw)
+
+# %% ../nbs/01_expression.ipynb #07d2f54f
+BLOCK_VALUES = 1 << 22   # values (16 MB of float32) per block when a large matrix is processed piecewise
+
+def spans(n: int, width: int = 1, budget: int | None = None) -> list[slice]:
+    "Consecutive slices covering range(`n`), each of at most max(1, `budget` // `width`) items: the rows of an (n, width) matrix in blocks of about `budget` values (default `BLOCK_VALUES`; one empty slice when `n` is 0)."
+    step = max(1, (budget or BLOCK_VALUES) // max(1, width))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)] or [slice(0, 0)]
+
+class ColumnStore:
+    """An (n, d) float32 matrix in an unlinked temporary file in `folder` (it disappears with the object or the process),
+    written by blocks of rows (`put`, `append`) and read by blocks of columns or rows, so that memory holds one block:
+    the file is a sequence of column tiles of at most `budget` values, each holding all n rows of its columns.
+    `map(f)` is a view that applies the elementwise `f` (block -> block of the same shape) to everything read."""
+    ndim = 2
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, n: int, d: int, folder: str | os.PathLike | None = None, budget: int | None = None):
+        self.shape, self.filled, self._f = (int(n), int(d)), 0, None
+        self.tiles = spans(int(d), int(n), budget)
+        fd, name = tempfile.mkstemp(prefix=".advae-", suffix=".f32", dir=folder)
+        os.unlink(name)
+        os.ftruncate(fd, self.shape[0] * self.shape[1] * 4)
+        self._fd, self._base = fd, None
+        self.close = weakref.finalize(self, os.close, fd)
+
+    def __len__(self) -> int: return self.shape[0]
+    def __repr__(self) -> str: return f"ColumnStore({self.shape[0]} x {self.shape[1]} float32, {self.filled} rows written)"
+
+    def put(self, i0: int, rows: np.ndarray) -> None:
+        "Write `rows` (r, d) as rows i0 .. i0 + r - 1."
+        rows = np.asarray(rows, dtype=np.float32)
+        n, d = self.shape
+        if rows.ndim != 2 or rows.shape[1] != d or not 0 <= i0 <= n - len(rows):
+            raise ValueError(f"rows of shape {rows.shape} at row {i0} do not fit a {n} x {d} store")
+        for t in self.tiles:
+            w = t.stop - t.start
+            block = np.ascontiguousarray(rows[:, t])
+            if os.pwrite(self._fd, block, (t.start * n + i0 * w) * 4) != block.nbytes: raise OSError("short write to a temporary file")
+        self.filled = max(self.filled, i0 + len(rows))
+
+    def append(self, rows: np.ndarray) -> None:
+        "Write `rows` (r, d) after the last row written."
+        self.put(self.filled, rows)
+
+    def _read(self, t: slice, r0: int, r1: int) -> np.ndarray:
+        "Rows r0..r1-1 of column tile `t`: (r1 - r0, width of t)."
+        n, w = self.shape[0], t.stop - t.start
+        out = np.empty((r1 - r0, w), np.float32)
+        if out.size and os.preadv(self._fd, [out], (t.start * n + r0 * w) * 4) != out.nbytes: raise OSError("short read from a temporary file")
+        return out
+
+    def __getitem__(self, key) -> np.ndarray:
+        """`S[rows]` or `S[rows, cols]`, an array: `rows` a slice (step 1), a boolean mask or a sequence of ints (read as the
+        range they span, a tile at a time); `cols` an int, a slice or a sequence of ints."""
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        n, d = self.shape
+        if isinstance(rows, slice):
+            if rows.step not in (None, 1): raise TypeError("a ColumnStore reads row slices with step 1 only")
+            r0, r1, _ = rows.indices(n)
+            r1, pick = max(r0, r1), None
+        else:
+            pick = np.arange(n)[rows]
+            r0, r1 = (int(pick.min()), int(pick.max()) + 1) if len(pick) else (0, 0)
+            pick = pick - r0
+        idx = np.arange(d)[cols]
+        flat = np.atleast_1d(idx)
+        out = np.empty((r1 - r0 if pick is None else len(pick), len(flat)), np.float32)
+        for t in self.tiles:
+            at = np.flatnonzero((flat >= t.start) & (flat < t.stop))
+            if not len(at) or not len(out): continue
+            tile = self._read(t, r0, r1)
+            out[:, at] = (tile if pick is None else tile[pick])[:, flat[at] - t.start]
+        if self._f is not None: out = self._f(out)
+        return out[:, 0] if np.ndim(idx) == 0 else out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        "The whole matrix in memory (avoid for large ones)."
+        return np.asarray(self[:], dtype=dtype)
+
+    def column_blocks(self) -> Iterable[tuple[slice, np.ndarray]]:
+        "(columns, block (n, width)) for each tile."
+        for t in self.tiles: yield t, self[:, t]
+
+    def mean(self, axis: int = 0, **kw) -> np.ndarray:
+        "Per-column means (d,) (`axis` must be 0)."
+        if axis != 0: raise ValueError("ColumnStore.mean works along axis 0 only")
+        return np.concatenate([b.mean(0, **kw) for _, b in self.column_blocks()])
+
+    def std(self, axis: int = 0, **kw) -> np.ndarray:
+        "Per-column standard deviations (d,) (`axis` must be 0)."
+        if axis != 0: raise ValueError("ColumnStore.std works along axis 0 only")
+        return np.concatenate([b.std(0, **kw) for _, b in self.column_blocks()])
+
+    def map(self, f: Callable[[np.ndarray], np.ndarray]) -> "ColumnStore":
+        "A view of the same file that returns `f(block)` for every block read (`f` elementwise)."
+        view = object.__new__(ColumnStore)
+        view.__dict__.update(self.__dict__)
+        g = self._f
+        view._f, view._base = (f if g is None else (lambda b: f(g(b)))), self
+        return view
+
+def column_blocks(X: np.ndarray | ColumnStore, width: int) -> Iterable[tuple[slice, np.ndarray]]:
+    "(columns, `X[:, columns]`) for consecutive blocks of at most `width` columns of an array or a `ColumnStore` (which reads each of its tiles once)."
+    for t in (X.tiles if isinstance(X, ColumnStore) else [slice(0, X.shape[1])]):
+        T = X[:, t] if isinstance(X, ColumnStore) else X
+        for s in range(t.start, max(t.stop, t.start + 1), max(1, width)):
+            sl = slice(s, min(s + max(1, width), t.stop))
+            yield sl, T[:, sl.start - t.start:sl.stop - t.start]
+
+# %% ../nbs/01_expression.ipynb #6900dde3
+_RETURNS_FREED = False
+
+def return_freed_memory() -> bool:
+    "Make glibc give every freed allocation of 1 MiB or more back to the system at once (`mallopt(M_MMAP_THRESHOLD, 1 MiB)`); once per process, True when it took effect (False off glibc)."
+    global _RETURNS_FREED
+    if not _RETURNS_FREED:
+        try:
+            import ctypes
+            _RETURNS_FREED = bool(ctypes.CDLL(None).mallopt(-3, 1 << 20))   # -3: M_MMAP_THRESHOLD
+        except (OSError, AttributeError): pass
+    return _RETURNS_FREED
 
 # %% ../nbs/01_expression.ipynb #4b378205
 DEMOS = {
@@ -189,31 +314,20 @@ def _read_table(path: Path, samples_in: str | None, meta_columns: Sequence[str])
         annot = [c for c in head.columns if c not in numeric]
         if not numeric: raise AdvaeError(f"no sample columns: the numeric column(s) {', '.join(map(repr, annot_names[:3]))} name probes or genes; "
                                          "use --samples-in rows if the rows are samples", path)
-    dtypes = {c: str for c in annot} | {c: np.float32 for c in numeric}
     try:
-        df = pd.read_csv(path, sep=sep, dtype=dtypes, na_values=NA_VALUES, keep_default_na=False, low_memory=False)
+        X, df = _read_values(path, sep, numeric, annot, transpose=orientation == "columns")
+    except AdvaeError: raise
     except ValueError as e:
         _locate_bad_value(path, sep, numeric, str(e))
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise AdvaeError(f"cannot decompress: truncated or corrupt gzip ({type(e).__name__})", path) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise AdvaeError(f"malformed table ({_first_line(e)})", path) from None
-    if len(df) == 0: raise AdvaeError("has a header but no data rows", path)
-    lost = [c for c in [*numeric, *annot] if c not in df.columns]
-    if lost: raise AdvaeError(f"malformed table: column {lost[0]!r} of the first lines is not in the whole file (check the header and separators)", path)
-    values = df[numeric]
-    bad = np.isinf(values.to_numpy())
-    if bad.any():
-        r, c = map(int, np.argwhere(bad)[0])
-        raise AdvaeError(f"infinite value in row {r + 2}, column {numeric[c]!r}: replace it or leave the cell empty (missing)", path)
-    empty = [c for c in numeric if values[c].isna().all()]
-    if empty: raise AdvaeError(f"column {empty[0]!r} has no values (all missing){' and ' + str(len(empty) - 1) + ' more' if len(empty) > 1 else ''}: remove it", path)
     if orientation == "columns":
         samples = [str(c) for c in numeric]
         feats = df[annot].reset_index(drop=True) if annot else pd.DataFrame({"feature_id": [f"row{i + 1}" for i in range(len(df))]})
         if feats.iloc[:, 0].isna().any(): raise AdvaeError(f"empty feature ID in column {feats.columns[0]!r} (row {int(feats.iloc[:, 0].isna().to_numpy().argmax()) + 2})", path)
         obs = pd.DataFrame(index=pd.Index(samples, name="sample_id"))
-        X = values.to_numpy(np.float32).T
     else:
         id_col = annot[0] if annot and (annot[0] not in meta or _ID_RE.match(str(annot[0]))) else None
         ids = df[id_col].astype(str).tolist() if id_col is not None else [str(i + 1) for i in range(len(df))]
@@ -221,10 +335,51 @@ def _read_table(path: Path, samples_in: str | None, meta_columns: Sequence[str])
         samples = ids
         feats = pd.DataFrame({"feature_id": [str(c) for c in numeric]})
         obs = df[[c for c in annot if c != id_col]].reset_index(drop=True)
-        X = values.to_numpy(np.float32)
     dup = pd.Index(samples)[pd.Index(samples).duplicated()]
     if len(dup): raise AdvaeError(f"duplicated sample ID {dup[0]!r}{' (and ' + str(len(dup) - 1) + ' more)' if len(dup) > 1 else ''}", path)
     return make_expression(X, samples, feats, obs, orientation=orientation, source=str(path), fmt="table")
+
+def _count_lines(path: Path) -> int:
+    "Lines in a (possibly gzipped) text file, counted on its bytes a block at a time: an upper bound on its data rows + 1."
+    with open(path, "rb") as f: gz = f.read(2) == b"\x1f\x8b"
+    n = last = 0
+    with (gzip.open if gz else open)(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 24), b""):
+            n, last = n + chunk.count(b"\n"), chunk[-1]
+    return n + (last not in (0, 10))
+
+def _read_values(path: Path, sep: str, numeric: list[str], annot: list[str], transpose: bool) -> tuple[np.ndarray, pd.DataFrame]:
+    """The numeric columns of a table as float32 (rows, len(numeric)), or with `transpose` (len(numeric), rows), read a block
+    of lines at a time into one preallocated array, and the text columns as a frame; checks infinite and all-missing columns."""
+    cap = max(1, _count_lines(path) - 1)   # data rows, unless blank lines or quoted line breaks add lines
+    width = len(numeric)
+    X = np.empty((width, cap) if transpose else (cap, width), np.float32)
+    seen, parts, r = np.zeros(width, bool), [], 0
+    dtypes = {c: str for c in annot} | {c: np.float32 for c in numeric}
+    with pd.read_csv(path, sep=sep, dtype=dtypes, na_values=NA_VALUES, keep_default_na=False,
+                     chunksize=max(1, BLOCK_VALUES // (width + len(annot)))) as reader:
+        for chunk in reader:
+            lost = [c for c in [*numeric, *annot] if c not in chunk.columns]
+            if lost: raise AdvaeError(f"malformed table: column {lost[0]!r} of the first lines is not in the whole file (check the header and separators)", path)
+            v = chunk[numeric].to_numpy(np.float32)
+            bad = np.isinf(v)
+            if bad.any():
+                i, c = map(int, np.argwhere(bad)[0])
+                raise AdvaeError(f"infinite value in row {r + i + 2}, column {numeric[c]!r}: replace it or leave the cell empty (missing)", path)
+            seen |= ~np.isnan(v).all(0)
+            if r + len(v) > cap:   # more rows than lines counted (only with odd line ends): grow
+                cap = 2 * (r + len(v))
+                X = np.concatenate([X, np.empty((width, cap - X.shape[1]) if transpose else (cap - X.shape[0], width), np.float32)], axis=int(transpose))
+            if transpose: X[:, r:r + len(v)] = v.T
+            else: X[r:r + len(v)] = v
+            parts.append(chunk[annot])
+            r += len(v)
+    if r == 0: raise AdvaeError("has a header but no data rows", path)
+    if not seen.all():
+        empty = [c for c, s in zip(numeric, seen) if not s]
+        raise AdvaeError(f"column {empty[0]!r} has no values (all missing){' and ' + str(len(empty) - 1) + ' more' if len(empty) > 1 else ''}: remove it", path)
+    X = np.ascontiguousarray(X[:, :r]) if transpose else X[:r]   # a copy only when lines outnumber rows
+    return X, pd.concat(parts, ignore_index=True)
 
 def _locate_bad_value(path: Path, sep: str, numeric: Sequence[str], err: str):
     "Re-read `path` as text to name the row and column of the first non-numeric value in a numeric column."
@@ -245,7 +400,7 @@ def _read_h5ad(path: Path) -> ExpressionData:
     except Exception as e: raise AdvaeError(f"not a readable .h5ad file ({type(e).__name__})", path) from None
     X = a.X.toarray() if hasattr(a.X, "toarray") else np.asarray(a.X)
     if not np.issubdtype(X.dtype, np.number): raise AdvaeError("X is not numeric", path)
-    X = X.astype(np.float32)
+    X = X.astype(np.float32, copy=False)
     if np.isinf(X).any():
         r, c = map(int, np.argwhere(np.isinf(X))[0])
         raise AdvaeError(f"infinite value in X for sample {a.obs_names[r]!r}, feature {a.var_names[c]!r}", path)
@@ -325,29 +480,65 @@ def select_label(data: ExpressionData, label: str | None) -> ExpressionData:
     return data
 
 # %% ../nbs/01_expression.ipynb #9a805609
-def write_expression(path: str | os.PathLike, X: np.ndarray, samples: Sequence[str], features: pd.DataFrame,
+def _cells(df: pd.DataFrame) -> list[list[str]]:
+    "The cells of `df` as text, as pandas' `to_csv(float_format='%.6g')` writes them (missing values empty)."
+    cols = []
+    for c in df.columns:
+        v = df[c].tolist()
+        if pd.api.types.is_float_dtype(df[c]): cols.append(["" if x != x else "%.6g" % x for x in v])
+        else: cols.append(["" if x is None or (isinstance(x, float) and x != x) or x is pd.NA else str(x) for x in v])
+    return [list(r) for r in zip(*cols)] if cols else [[] for _ in range(len(df))]
+
+def _value_lines(block: np.ndarray) -> list[str]:
+    "Each row of `block` (r, w) as tab-separated '%.6g' numbers (missing values empty), without a line end."
+    fmt = "%.6g\t" * block.shape[1]
+    gaps = np.isnan(block).any(1)
+    return [("\t".join("" if v != v else "%.6g" % v for v in row) if gap else (fmt % tuple(row))[:-1])
+            for row, gap in zip(block.tolist(), gaps)]
+
+def _write_lines(out, text: list[list[str]], values: list[str]) -> None:
+    "Write lines made of text cells (quoted where needed, as the csv module does) and then value cells."
+    line = io.StringIO()
+    w = csv.writer(line, delimiter="\t", lineterminator="")
+    for cells, vals in zip(text, values):
+        line.seek(0); line.truncate()
+        w.writerow(cells)
+        out.write(line.getvalue() + ("\t" if cells and vals else "") + vals + "\n")
+
+def write_expression(path: str | os.PathLike, X: np.ndarray | ColumnStore, samples: Sequence[str], features: pd.DataFrame,
                      orientation: Literal["rows", "columns"] = "rows", obs: pd.DataFrame | None = None) -> Path:
-    "Write `X` (n_samples, n_features) as a TSV (gzipped if `path` ends in .gz), atomically, in `orientation`."
+    """Write `X` (n_samples, n_features), an array or a `ColumnStore`, as a TSV (gzipped if `path` ends in .gz), atomically,
+    in `orientation`, a block at a time: values as '%.6g', missing values empty (what pandas' `to_csv` writes)."""
     path = Path(path)
-    X = np.asarray(X, dtype=np.float32)
-    if orientation == "columns":
-        df = pd.concat([features.reset_index(drop=True), pd.DataFrame(X.T, columns=list(samples))], axis=1)
-    else:
-        df = pd.DataFrame(X, columns=features.iloc[:, 0].astype(str).tolist())
-        if obs is not None and len(obs.columns):
-            df = pd.concat([obs.reset_index(drop=True), df], axis=1)
-        df.insert(0, "sample_id", list(samples))
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, sep="\t", index=False, float_format="%.6g", compression="gzip" if path.suffix == ".gz" else None)
+    X = X if isinstance(X, ColumnStore) else np.asarray(X, dtype=np.float32)
+    n, d = X.shape
+    features = features.reset_index(drop=True)
+    with atomic_path(path) as tmp, (gzip.open(tmp, "wt", newline="") if path.suffix == ".gz" else open(tmp, "w", newline="")) as out:
+        if orientation == "columns":
+            _write_lines(out, [list(map(str, features.columns)) + [str(s) for s in samples]], [""])
+            for sl in spans(d, 8 * n):   # 8: as text, a value is a Python float and a string for a while
+                _write_lines(out, _cells(features.iloc[sl]), _value_lines(X[:, sl].T))
+        else:
+            meta = obs.reset_index(drop=True) if obs is not None and len(obs.columns) else pd.DataFrame(index=range(n))
+            _write_lines(out, [["sample_id", *map(str, meta.columns), *features.iloc[:, 0].astype(str)]], [""])
+            meta.insert(0, "sample_id", list(samples))
+            for sl in spans(n, 8 * d):
+                _write_lines(out, _cells(meta.iloc[sl]), _value_lines(X[sl]))
     return path
 
-def write_h5ad(path: str | os.PathLike, X: np.ndarray, samples: Sequence[str], features: pd.DataFrame,
+def write_h5ad(path: str | os.PathLike, X: np.ndarray | ColumnStore, samples: Sequence[str], features: pd.DataFrame,
                obs: pd.DataFrame | None = None, uns: dict | None = None) -> Path:
-    "Write `X` (n_samples, n_features) as AnnData `.h5ad`, atomically; `uns` carries provenance."
+    "Write `X` (n_samples, n_features), an array or a `ColumnStore`, as AnnData `.h5ad`, atomically and a block of rows at a time; `uns` carries provenance."
     import anndata as ad
+    import h5py
     var = features.set_index(features.columns[0]).copy()
     var.index = var.index.astype(str)
     o = pd.DataFrame(index=pd.Index(list(samples), name="sample_id")) if obs is None else obs.set_axis(pd.Index(list(samples), name="sample_id"))
-    a = ad.AnnData(np.asarray(X, dtype=np.float32), obs=o, var=var, uns=uns or {})
-    with atomic_path(path) as tmp: a.write_h5ad(tmp)
+    n, d = X.shape
+    with atomic_path(path) as tmp:
+        ad.AnnData(obs=o, var=var, uns=uns or {}).write_h5ad(tmp)   # everything but X, which goes in by blocks
+        with h5py.File(tmp, "a") as f:
+            ds = f.create_dataset("X", (n, d), np.float32)
+            ds.attrs["encoding-type"], ds.attrs["encoding-version"] = "array", "0.2.0"
+            for sl in spans(n, d): ds[sl] = np.asarray(X[sl], dtype=np.float32)
     return Path(path)

@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,10 +19,10 @@ import torch
 from torch.utils.data import TensorDataset
 
 import advae
-from .core import (AdvaeError, RunDir, atomic_path, encode_labels, errors_about, file_sha256, log, read_json, read_safetensors,
+from .core import (AdvaeError, RunDir, atomic_path, encode_labels, errors_about, file_sha256, log, main_process, read_json, read_safetensors,
                         run_stages, seed_everything, split_samples, write_json, write_safetensors)
-from .expression import (ExpressionData, attach_sample_sheet, make_expression, read_expression, read_sample_sheet,
-                              select_label, write_expression, write_h5ad)
+from .expression import (ColumnStore, ExpressionData, attach_sample_sheet, make_expression, read_expression, read_sample_sheet,
+                              return_freed_memory, select_label, spans, write_expression, write_h5ad)
 from .evaluation import (PRIVACY_LIMIT, Fitter, assess, fit_embedding, judge, judge_plots, per_class, sample_baselines, utility,
                               warn_if_not_private)
 from .metrics import (accuracy_within, collapsed_generator, gaussian_pca_generator, marginals_generator, pearson_per_sample, r2_score,
@@ -34,8 +34,8 @@ from .train import TrainConfig, train
 
 # %% auto #0
 __all__ = ['BASELINES', 'GeneConfig', 'load_input', 'GeneRun', 'preprocess', 'scaled_space', 'train_model', 'fit_vae',
-           'decoder_noise', 'class_counts', 'sample_synthetic', 'draw_samples', 'generate', 'synthetic_privacy',
-           'small_vae', 'evaluate', 'verdict', 'run_gene']
+           'decoder_noise', 'class_counts', 'sample_synthetic', 'draw_blocks', 'draw_samples', 'generate',
+           'synthetic_privacy', 'small_vae', 'evaluate', 'verdict', 'run_gene']
 
 # %% ../nbs/07_gene.ipynb #486341a4
 @dataclass
@@ -96,6 +96,7 @@ class GeneConfig:
 # %% ../nbs/07_gene.ipynb #ac71524f
 def load_input(cfg: GeneConfig) -> ExpressionData:
     "Read `cfg.data` (and the sample sheet), keep samples with a label, drop exact duplicate samples; logs counts."
+    return_freed_memory()
     meta = list(cfg.exclude_columns) + ([cfg.label] if cfg.label else [])
     data = read_expression(cfg.data, samples_in=cfg.samples_in, meta_columns=meta)
     if cfg.samples: data = attach_sample_sheet(data, read_sample_sheet(cfg.samples, cfg.sample_id_column), cfg.samples)
@@ -111,6 +112,32 @@ def load_input(cfg: GeneConfig) -> ExpressionData:
     return data
 
 # %% ../nbs/07_gene.ipynb #e586ceff
+def _write_input(folder: Path, X: np.ndarray) -> None:
+    """Save the input matrix `X` (n, d): `input.safetensors`, or for a matrix of several blocks (`spans`), one file per block of
+    rows, `input.0.safetensors`, `input.1.safetensors`, ..., so that reading one back maps and checks one block, not the matrix."""
+    parts = spans(len(X), X.shape[1])
+    if len(parts) == 1: write_safetensors(folder/"input.safetensors", {"X": X})
+    else:
+        for i, sl in enumerate(parts): write_safetensors(folder/f"input.{i}.safetensors", {"X": X[sl]})
+
+def _read_input(folder: Path, shape: tuple[int, int]) -> np.ndarray:
+    "The matrix `_write_input` saved, checked against the expected `shape` (n, d); blocks are read one at a time into one array."
+    one = folder/"input.safetensors"
+    n_parts = len(list(folder.glob("input.*.safetensors")))
+    if one.exists() or not n_parts: X = read_safetensors(one, "np", "preprocessed input")[0].get("X")
+    else:
+        X, at = np.empty(shape, np.float32), 0
+        for i in range(n_parts):
+            path = folder/f"input.{i}.safetensors"
+            block = read_safetensors(path, "np", "preprocessed input")[0].get("X")
+            if block is None or block.ndim != 2 or block.shape[1] != shape[1] or at + len(block) > shape[0]:
+                raise AdvaeError(f"block {i} of the input matrix is {None if block is None else block.shape}; samples.json and features.json describe {shape}", path)
+            X[at:at + len(block)] = block
+            at += len(block)
+        if at != shape[0]: raise AdvaeError(f"the input blocks hold {at} samples; samples.json lists {shape[0]}", folder/"input.0.safetensors")
+    if X is None or X.shape != shape: raise AdvaeError(f"the input matrix is {None if X is None else X.shape}; samples.json and features.json describe {shape}", one)
+    return X
+
 class GeneRun(RunDir):
     "A gene-expression run directory: `config.json`, `preprocess/`, `model/`, `metrics.json`, `synthetic/`, `plots/`."
     config_class, modality = GeneConfig, "gene"
@@ -120,13 +147,11 @@ class GeneRun(RunDir):
 
     def input(self) -> tuple[ExpressionData, np.ndarray]:
         "The input matrix as read (raw units, with NaN) and the split of each sample ('train'|'val'|'test')."
-        path = self.pre/"input.safetensors"
-        X = read_safetensors(path, "np", "preprocessed input")[0].get("X")
         s = read_json(self.pre/"samples.json")
         obs = pd.DataFrame(s["obs"]) if s["obs"] else None
         feats = pd.read_json(self.pre/"features.json", orient="split", dtype=False)
-        if X is None or X.shape != (len(s["ids"]), len(feats)) or len(s["split"]) != len(s["ids"]):
-            raise AdvaeError(f"the input matrix is {None if X is None else X.shape}; samples.json and features.json describe {(len(s['ids']), len(feats))}", path)
+        if len(s["split"]) != len(s["ids"]): raise AdvaeError(f"samples.json lists {len(s['ids'])} samples but {len(s['split'])} splits", self.pre/"samples.json")
+        X = _read_input(self.pre, (len(s["ids"]), len(feats)))
         data = make_expression(X, s["ids"], feats, obs, orientation=s["orientation"], source=s["source"], fmt=s["fmt"])
         return data, np.array(s["split"])
 
@@ -136,6 +161,10 @@ class GeneRun(RunDir):
         n = (pipe or self.pipeline()).n_components
         return load_model(self.model_dir/"weights.safetensors", device, expect=self.config.model_config(n, len(self.classes())))
     def classes(self) -> list[str]: return read_json(self.pre/"samples.json")["classes"]
+    def labels(self) -> tuple[np.ndarray | None, np.ndarray]:
+        "Each input sample's label as text (None when the run has no label) and its split, from `samples.json` alone (the matrix is not read)."
+        s = read_json(self.pre/"samples.json")
+        return (pd.DataFrame(s["obs"])[self.config.label].astype(str).to_numpy() if self.config.label and s["obs"] else None), np.array(s["split"])
     def noise(self, pipe: Pipeline | None = None) -> np.ndarray | None:
         "Decoder noise SDs (n_clean,) in standardized units, checked against the preprocessing (`pipe`, if already loaded)."
         p = self.model_dir/"decoder_noise.safetensors"
@@ -148,6 +177,7 @@ class GeneRun(RunDir):
 # %% ../nbs/07_gene.ipynb #f694abd5
 def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | None = None) -> GeneRun:
     "Split samples, fit the preprocessing on the training split and write `config.json` and `preprocess/` under `out`."
+    return_freed_memory()
     seed_everything(cfg.seed)
     data = data if data is not None else load_input(cfg)
     labels = data.obs[cfg.label].astype(str).to_numpy() if cfg.label else None
@@ -160,7 +190,7 @@ def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | N
     log.info("preprocessing, fitted on the training split:")
     pipe = expression_pipeline(cfg.max_missing, cfg.gene_column, cfg.aggregate, cfg.log_transform, cfg.scale,
                                cfg.pca_variance if cfg.pca_variance < 1 else None, seed=cfg.seed)
-    with errors_about(cfg.data): pipe.fit(data.X[train_mask], data.features)
+    with errors_about(cfg.data): pipe.fit(data.X[train_mask], data.features, own=True)   # a copy of the training rows, which the steps may overwrite
     if not cfg.gene_column:
         gene_like = [c for c in data.features.columns[1:] if str(c).lower() in ("genesymbol", "gene_symbol", "symbol", "gene")]
         if gene_like: log.info(f"  note: column {gene_like[0]!r} looks like gene names; --set gene_column={gene_like[0]} aggregates probes to genes")
@@ -169,7 +199,7 @@ def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | N
     run = GeneRun(out)
     (out/"preprocess").mkdir(parents=True, exist_ok=True)
     write_json(out/"config.json", asdict(cfg) | {"advae_version": advae.__version__})
-    write_safetensors(run.pre/"input.safetensors", {"X": data.X})
+    _write_input(run.pre, data.X)
     with atomic_path(run.pre/"features.json") as tmp: data.features.to_json(tmp, orient="split", index=False)
     obs = data.obs.reset_index(drop=True)
     write_json(run.pre/"samples.json", {"ids": data.samples, "split": split.tolist(), "label": cfg.label, "classes": classes,
@@ -183,8 +213,19 @@ def preprocess(cfg: GeneConfig, out: str | os.PathLike, data: ExpressionData | N
     return run
 
 # %% ../nbs/07_gene.ipynb #33fc683b
+def _by_rows(f: Callable[[np.ndarray], np.ndarray], X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    "`f` (a row-wise map) of the rows `rows` (a mask or indices) of `X`, a block of rows at a time: no copy of all those rows."
+    idx = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    parts, out = spans(len(idx), X.shape[1]), None
+    if len(parts) == 1: return f(X[idx])
+    for sl in parts:
+        y = f(X[idx[sl]])
+        if out is None: out = np.empty((len(idx),) + y.shape[1:], y.dtype)
+        out[sl] = y
+    return out
+
 def _tensors(run: GeneRun, data: ExpressionData, pipe: Pipeline, mask: np.ndarray, classes: list[str], label: str | None):
-    Z = torch.from_numpy(pipe.transform(data.X[mask]))
+    Z = torch.from_numpy(_by_rows(pipe.transform, data.X, mask))
     y = torch.from_numpy(encode_labels(data.obs[label].to_numpy()[mask], classes)[0]) if label else torch.zeros(len(Z), dtype=torch.long)
     return Z, y
 
@@ -195,15 +236,17 @@ def scaled_space(pipe: Pipeline, Z: np.ndarray) -> np.ndarray:
 
 def train_model(run: GeneRun, resume: bool = False, progress: bool = True) -> ExpressionVAE:
     "Train the VAE of `run` (resuming from its checkpoint if asked) and estimate decoder noise on validation samples."
+    return_freed_memory()
     cfg = run.check("preprocess").config
     seed_everything(cfg.seed)
     data, split = run.input()
     pipe, classes = run.pipeline(), run.classes()
     (Ztr, ytr), (Zva, yva) = (_tensors(run, data, pipe, split == s, classes, cfg.label) for s in ("train", "val"))
+    del data   # training needs the model-space rows only
     run.model_dir.mkdir(exist_ok=True)
     model = fit_vae(cfg, Ztr, ytr, Zva, yva, len(classes), out=run.model_dir, resume=resume, progress=progress, curves=run.plots/"loss_curves.png")
     sd = decoder_noise(model, pipe, Zva, yva if classes else None, seed=cfg.seed)
-    write_safetensors(run.model_dir/"decoder_noise.safetensors", {"sd": sd})
+    if main_process(): write_safetensors(run.model_dir/"decoder_noise.safetensors", {"sd": sd})   # rank 0 alone writes (see `run_stages`)
     return model
 
 def fit_vae(cfg: GeneConfig, Ztr: torch.Tensor, ytr: torch.Tensor, Zva: torch.Tensor, yva: torch.Tensor, n_classes: int,
@@ -239,8 +282,9 @@ def class_counts(n: int, classes: list[str], weights: np.ndarray) -> dict[str, i
     return {c: int(v) for c, v in zip(classes, k)}
 
 def sample_synthetic(run: GeneRun, n: int, seed: int, label: str | None = None, model: ExpressionVAE | None = None,
-                     pipe: Pipeline | None = None) -> tuple[np.ndarray, list[str] | None]:
-    "Draw `n` synthetic samples (n, n_clean) in clean units, all of class `label` or in training proportions; returns (X, classes or None)."
+                     pipe: Pipeline | None = None, store: str | os.PathLike | None = None) -> tuple[np.ndarray | ColumnStore, list[str] | None]:
+    """Draw `n` synthetic samples (n, n_clean) in clean units, all of class `label` or in training proportions; returns (X, classes or None).
+    With `store` (a folder), X is a `ColumnStore` there, written a block of rows at a time, instead of an array."""
     pipe = pipe or run.pipeline()
     model = model or run.model(pipe=pipe)
     classes = run.classes()
@@ -251,45 +295,68 @@ def sample_synthetic(run: GeneRun, n: int, seed: int, label: str | None = None, 
             if str(label) not in classes: raise AdvaeError(f"unknown class {label!r}; this model knows {', '.join(map(repr, classes))}")
             counts = {str(label): n}
         else:
-            data, split = run.input()
-            tr = data.obs[run.config.label].astype(str).to_numpy()[split == "train"]
+            lab, split = run.labels()
+            tr = lab[split == "train"]
             counts = class_counts(n, classes, np.array([(tr == c).sum() for c in classes]))
         ys = [c for c, k in counts.items() for _ in range(k)]
         y = torch.from_numpy(encode_labels(ys, classes)[0])
     elif label is not None: raise AdvaeError("this model is not conditional: it was trained without --label, so --class cannot be used")
     else: y = None
-    return draw_samples(model, pipe, noise, n, y, seed), ys
+    if store is None: return draw_samples(model, pipe, noise, n, y, seed), ys
+    X = ColumnStore(n, len(pipe.features), store)
+    for block in draw_blocks(model, pipe, noise, n, y, seed): X.append(block)
+    return X, ys
+
+def draw_blocks(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None, n: int, y: torch.Tensor | None, seed: int) -> Iterator[np.ndarray]:
+    """`n` samples in clean units, a block of rows (r, n_clean) at a time: prior N(0, I) -> decoder (classes `y` (n,)) -> + per-feature
+    `noise` SDs (scaled units) -> inverse preprocessing. The blocks together are the samples `draw_samples` returns."""
+    g = torch.Generator().manual_seed(seed)
+    Z = model.cpu().eval().sample(n, y, generator=g).numpy()   # (n, n_components): small
+    rng = np.random.default_rng(seed)
+    for sl in spans(n, 4 * len(pipe.features)):   # 4: the noise is drawn in float64
+        S = scaled_space(pipe, Z[sl])
+        if noise is not None:   # one stream of draws, block after block
+            e = rng.standard_normal(S.shape).astype(np.float32); e *= noise; S += e
+        yield pipe.decode(S, start="scale")
 
 def draw_samples(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None, n: int, y: torch.Tensor | None, seed: int) -> np.ndarray:
     "`n` samples (n, n_clean) in clean units: prior N(0, I) -> decoder (classes `y` (n,)) -> + per-feature `noise` SDs (scaled units) -> inverse preprocessing."
-    g = torch.Generator().manual_seed(seed)
-    S = scaled_space(pipe, model.cpu().eval().sample(n, y, generator=g).numpy())
-    if noise is not None: S = S + np.random.default_rng(seed).standard_normal(S.shape).astype(np.float32) * noise
-    return pipe.decode(S, start="scale")
+    out, at = None, 0
+    for block in draw_blocks(model, pipe, noise, n, y, seed):
+        if out is None:
+            if len(block) == n: return block
+            out = np.empty((n, block.shape[1]), block.dtype)
+        out[at:at + len(block)] = block
+        at += len(block)
+    return out
 
 # %% ../nbs/07_gene.ipynb #8e167463
 def generate(run: GeneRun, n: int | None = None, label: str | None = None, seed: int | None = None) -> Path:
     """Write `n` synthetic samples to `synthetic/` in the input's orientation (TSV, plus .h5ad for h5ad input) with a sidecar JSON
-    that records their privacy figures; warns when they fail the privacy checks (see `synthetic_privacy`)."""
+    that records their privacy figures; warns when they fail the privacy checks (see `synthetic_privacy`). The samples are
+    drawn a block at a time into a temporary `ColumnStore`, so that memory holds one block however many are asked for."""
+    return_freed_memory()
     cfg = run.check("train").config
     n, seed = n or cfg.n_synthetic, cfg.seed if seed is None else seed
     pipe = run.pipeline()
-    X, ys = sample_synthetic(run, n, seed, label, pipe=pipe)
-    data, split = run.input()
+    run.syn_dir.mkdir(parents=True, exist_ok=True)
+    X, ys = sample_synthetic(run, n, seed, label, pipe=pipe, store=run.syn_dir)
+    pipe = _check_steps(pipe)   # the privacy check needs no PCA
+    s = read_json(run.pre/"samples.json")
     ids = [f"synthetic_{i + 1:0{max(4, len(str(n)))}d}" for i in range(n)]
     obs = pd.DataFrame({cfg.label: ys}) if ys is not None else None
     stem = "synthetic" if label is None else f"synthetic_{label}"
-    tsv = write_expression(run.syn_dir/f"{stem}.tsv", X, ids, pipe.features, data.orientation, obs)
-    priv = synthetic_privacy(run, pipe, data, split, X, label, tsv)
+    tsv = write_expression(run.syn_dir/f"{stem}.tsv", X, ids, pipe.features, s["orientation"], obs)
+    priv = synthetic_privacy(run, pipe, None, None, X, label, tsv)
     sidecar = {"synthetic": True,
                "note": "SYNTHETIC DATA generated by advae from a trained VAE. These are not measurements of real samples or subjects.",
                "run": str(run.path.resolve()), "model": "model/weights.safetensors", "model_sha256": file_sha256(run.model_dir/"weights.safetensors"),
                "seed": seed, "n": n, "classes": (pd.Series(ys).value_counts().to_dict() if ys is not None else None), "label": cfg.label,
                "method": "prior N(0, I) -> decoder" + (" + per-feature residual noise" if cfg.decoder_noise else "") + " -> inverse preprocessing",
                "units": "the input's own units (after missing-value filtering, imputation and probe aggregation)",
-               "source_data": cfg.data, "orientation": data.orientation, "files": [tsv.name], "privacy": priv,
+               "source_data": cfg.data, "orientation": s["orientation"], "files": [tsv.name], "privacy": priv,
                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "advae_version": advae.__version__}
-    if data.fmt == "h5ad":
+    if s["fmt"] == "h5ad":
         h5 = write_h5ad(run.syn_dir/f"{stem}.h5ad", X, ids, pipe.features, obs, uns={"advae": {k: v for k, v in sidecar.items() if v is not None and k != "classes"}})
         sidecar["files"].append(h5.name)
     write_json(run.syn_dir/f"{stem}.json", sidecar)
@@ -297,19 +364,68 @@ def generate(run: GeneRun, n: int | None = None, label: str | None = None, seed:
     return tsv
 
 # %% ../nbs/07_gene.ipynb #848eec67
-def synthetic_privacy(run: GeneRun, pipe: Pipeline, data: ExpressionData, split: np.ndarray, X: np.ndarray, label: str | None,
-                      path: Path) -> dict:
-    """`warn_if_not_private` for synthetic samples `X` (n, n_clean) written to `path`, in `evaluate`'s shared space (log-scale clean
-    features z-scored on the training split), against the training and test splits (their class `label` only, when given)."""
+def _clean_rows(pipe: Pipeline, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    "`pipe.clean` of the rows `rows` (a mask or indices) of raw `X`, a block at a time: (len(rows), n_clean)."
+    return _by_rows(pipe.clean, X, rows)
+
+def _permute_rows(X: np.ndarray, order: np.ndarray) -> None:
+    "Reorder the rows of `X` in place so that row i becomes the old row `order[i]` (a permutation), one row at a time (no copy of the matrix)."
+    done, row = np.zeros(len(order), bool), np.empty(X.shape[1:], X.dtype)
+    for start in range(len(order)):
+        if done[start]: continue
+        row[...] = X[start]; i = start
+        while True:
+            done[i], j = True, order[i]
+            if j == start: X[i] = row; break
+            X[i] = X[j]; i = j
+
+def _split_views(pipe: Pipeline, X: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:
+    """The raw input `X` (n, d) cleaned by `pipe`, in place when cleaning keeps every feature, with its rows regrouped in place
+    by split: one view per split ('train', 'val', 'test'; rows in their original order), so that no split is copied.
+    `X` itself is not usable afterwards."""
+    if X.flags.c_contiguous and X.flags.writeable and pipe.clean(X[:1]).shape[1] == X.shape[1]:
+        for sl in spans(len(X), X.shape[1]): X[sl] = pipe.clean(X[sl])
+    else: X = _clean_rows(pipe, X, np.arange(len(X)))
+    _permute_rows(X, np.concatenate([np.flatnonzero(split == s) for s in ("train", "val", "test")]))
+    out, at = {}, 0
+    for s in ("train", "val", "test"):
+        k = int((split == s).sum())
+        out[s], at = X[at:at + k], at + k
+    return out
+
+def _to_store(X: np.ndarray, folder: Path, f: Callable[[np.ndarray], np.ndarray] | None = None) -> ColumnStore:
+    "`X` (n, d), mapped by the row-wise `f` when given, into a `ColumnStore` in `folder`, a block of rows at a time: off the memory."
+    S = ColumnStore(len(X), X.shape[1], folder)
+    for sl in spans(len(X), X.shape[1]): S.append(X[sl] if f is None else f(X[sl]))
+    return S
+
+def _check_steps(pipe: Pipeline) -> Pipeline:
+    "The part of `pipe` that the shared space needs (cleaning and log2), without the PCA's components."
+    return Pipeline([s for s in pipe.steps if s.kind != "pca"], pipe.features, pipe.n_features_in)
+
+def synthetic_privacy(run: GeneRun, pipe: Pipeline, data: ExpressionData | None, split: np.ndarray | None, X: np.ndarray | ColumnStore,
+                      label: str | None, path: Path) -> dict:
+    """`warn_if_not_private` for synthetic samples `X` (n, n_clean) (an array or a `ColumnStore`) written to `path`, in `evaluate`'s shared
+    space (log-scale clean features z-scored on the training split), against the training and test splits (their class `label` only,
+    when given) of `data` and `split` (the run's input, read here when None)."""
     cfg = run.config
-    L = _log_space(pipe, pipe.clean(data.X))
+    own = data is None
+    if own: data, split = run.input()
     tr, te = split == "train", split == "test"
-    emb = fit_embedding(L[tr], seed=cfg.seed)
     against = "the run's training split and its held-out test split"
     if label is not None:
         of = data.obs[cfg.label].astype(str).to_numpy() == str(label)
         if (tr & of).any() and (te & of).any(): tr, te, against = tr & of, te & of, f"{against}, class {label} only"
-    p = warn_if_not_private(emb(L[tr]), emb(L[te]), emb(_log_space(pipe, X)), path, f"advae gene evaluate {run.path}", cfg.seed)
+    keep, keep_te = tr[split == "train"], te[split == "test"]   # the rows judged against, within each split
+    if own: views = _split_views(pipe, data.X, split); C_tr, C_te = views["train"], views["test"]
+    else: C_tr, C_te = _clean_rows(pipe, data.X, split == "train"), _clean_rows(pipe, data.X, split == "test")
+    L_tr = _to_store(C_tr, run.path, lambda b: _log_space(pipe, b))   # on disk: memory holds the embedding, not the training rows
+    L_te = _log_space(pipe, C_te if keep_te.all() else C_te[keep_te]).copy()
+    del data, C_tr, C_te
+    if own: del views
+    emb = fit_embedding(L_tr, seed=cfg.seed)
+    syn = X.map(lambda b: _log_space(pipe, b)) if isinstance(X, ColumnStore) else _log_space(pipe, X)
+    p = warn_if_not_private(emb(L_tr if keep.all() else L_tr[keep]), emb(L_te), emb(syn), path, f"advae gene evaluate {run.path}", cfg.seed)
     return p | {"limit": PRIVACY_LIMIT, "against": against, "space": "log-scale clean features, z-scored on the training split (as in metrics.json)"}
 
 # %% ../nbs/07_gene.ipynb #b355103b
@@ -317,35 +433,39 @@ def _log_space(pipe: Pipeline, Xc: np.ndarray) -> np.ndarray:
     lg = pipe.step("log2")
     return lg.transform(Xc) if lg is not None else Xc
 
-def _external(run: GeneRun, data_path: str, samples: str | None) -> ExpressionData:
-    "Read an external dataset and align it to the run's input features (missing features are imputed, with a count)."
+def _external(run: GeneRun, data_path: str, samples: str | None, features: pd.DataFrame) -> ExpressionData:
+    "Read an external dataset and align it to the run's input `features` (missing features are imputed, with a count)."
     cfg = run.config
-    train_data, _ = run.input()
     ext = read_expression(data_path, samples_in=cfg.samples_in, meta_columns=list(cfg.exclude_columns) + ([cfg.label] if cfg.label else []))
     if samples: ext = attach_sample_sheet(ext, read_sample_sheet(samples, cfg.sample_id_column), samples)
     if cfg.label:
         if cfg.label not in ext.obs.columns: raise AdvaeError(f"the model is conditional on {cfg.label!r} but this dataset has no such column; add it with --samples SHEET", data_path)
         ext = select_label(ext, cfg.label)
-    want, have = train_data.feature_ids, {f: i for i, f in enumerate(ext.feature_ids)}
+    want, have = features.iloc[:, 0].astype(str).tolist(), {f: i for i, f in enumerate(ext.feature_ids)}
     found = [f in have for f in want]
     if sum(found) < 0.5 * len(want):
-        raise AdvaeError(f"only {sum(found)} of the run's {len(want)} features are in this dataset (matched by {train_data.features.columns[0]!r} IDs)", data_path)
+        raise AdvaeError(f"only {sum(found)} of the run's {len(want)} features are in this dataset (matched by {features.columns[0]!r} IDs)", data_path)
     X = np.full((len(ext.samples), len(want)), np.nan, np.float32)
     cols = [have[f] for f, ok in zip(want, found) if ok]
     X[:, np.array(found)] = ext.X[:, cols]
     if not all(found): log.info(f"external data: {len(want) - sum(found)} of {len(want)} features missing, imputed with training medians")
-    return make_expression(X, ext.samples, train_data.features, ext.obs.reset_index(drop=True), orientation=ext.orientation, source=ext.source)
+    return make_expression(X, ext.samples, features, ext.obs.reset_index(drop=True), orientation=ext.orientation, source=ext.source)
 
 def _from_log(pipe: Pipeline, L: np.ndarray) -> np.ndarray:
     lg = pipe.step("log2")
     return lg.inverse(L) if lg is not None else L
 
+def _col_sd(X: np.ndarray) -> np.ndarray:
+    "Per-feature SDs (d,) of `X` (n, d), a block of columns at a time (no full-size temporary)."
+    return np.concatenate([X[:, c].std(0) for c in spans(X.shape[1], len(X))])
+
 BASELINES = {"gaussian_pca": gaussian_pca_generator, "marginals": marginals_generator, "collapsed": collapsed_generator}
 
-def small_vae(cfg: GeneConfig, features: pd.DataFrame) -> Fitter:
+def small_vae(cfg: GeneConfig, features: pd.DataFrame, embed: Callable[[np.ndarray], np.ndarray] | None = None) -> Fitter:
     """A `Fitter` for the augmentation experiment: on a labelled subset (n, n_clean) on the log scale it does what
     `advae gene run` would do with those samples alone (a stratified validation share, scaling and PCA fitted on the rest, a
-    conditional VAE with `cfg`'s settings, decoder noise from the validation share) and samples class by class, on the log scale."""
+    conditional VAE with `cfg`'s settings, decoder noise from the validation share) and samples class by class, on the log
+    scale, or with `embed`, as `embed(samples)`, a block of samples at a time."""
     def fit(X: np.ndarray, y: np.ndarray, seed: int):
         classes = sorted(set(map(str, y)))
         codes = encode_labels(y, classes)[0]
@@ -361,76 +481,90 @@ def small_vae(cfg: GeneConfig, features: pd.DataFrame) -> Fitter:
         noise = decoder_noise(model, pipe, Zva, yva, seed=seed) if cfg.decoder_noise else None
         def sample(n: int, seed: int = seed) -> tuple[np.ndarray, np.ndarray]:
             y_out = torch.arange(len(classes)).repeat_interleave(n)
-            return draw_samples(model, pipe, noise, len(y_out), y_out, seed), np.repeat(classes, n)
+            if embed is None: return draw_samples(model, pipe, noise, len(y_out), y_out, seed), np.repeat(classes, n)
+            return np.concatenate([embed(b) for b in draw_blocks(model, pipe, noise, len(y_out), y_out, seed)]), np.repeat(classes, n)
         return sample
     return fit
 
 def evaluate(run: GeneRun, data: str | None = None, samples: str | None = None, plots: bool = True, baselines: bool = True,
              progress: bool = True) -> dict:
     """Held-out metrics (or, with `data`, on an external dataset) of reconstruction and of synthetic data for the VAE and,
-    with `baselines`, each of `BASELINES`: fidelity, diversity, privacy and (with a label) utility. Writes `metrics.json` and plots."""
+    with `baselines`, each of `BASELINES`: fidelity, diversity, privacy and (with a label) utility. Writes `metrics.json` and plots.
+    Synthetic sets go to temporary `ColumnStore`s in the run directory and are judged a block at a time."""
     cfg = run.check("train").config
     seed_everything(cfg.seed)
+    full, split = run.input()   # before the pipeline: reading needs the file's pages and the matrix at once
     pipe = run.pipeline()
     model, classes = run.model(pipe=pipe), run.classes()
-    full, split = run.input()
+    lab_tr = full.obs[cfg.label].astype(str).to_numpy()[split == "train"] if classes else None
+    latent = _latent_means(model, pipe, full, split, classes, cfg) if plots else None   # before the rows are regrouped
     if data is None:
-        real_data, where, out = full.subset(rows=split == "test"), "test", run.path
+        where, out, source, real_obs = "test", run.path, full.source, full.obs.iloc[np.flatnonzero(split == "test")]
     else:
-        real_data = _external(run, data, samples)
-        where, out = "external", run.path/"external"/Path(str(data)).name.split(".")[0].replace(":", "_")
-    if len(real_data.samples) < 10:
-        log.warning(f"warning: only {len(real_data.samples)} {where} samples; per-feature distribution metrics on so few are unreliable")
-    train_raw = full.X[split == "train"]
-    Xtr, Xte = pipe.clean(train_raw), pipe.clean(real_data.X)
+        real_data = _external(run, data, samples, full.features)
+        where, out, source, real_obs = "external", run.path/"external"/Path(str(data)).name.split(".")[0].replace(":", "_"), real_data.source, real_data.obs
+    if len(real_obs) < 10:
+        log.warning(f"warning: only {len(real_obs)} {where} samples; per-feature distribution metrics on so few are unreliable")
+    lab_te = real_obs[cfg.label].astype(str).to_numpy() if classes else None
+    y_te = torch.from_numpy(encode_labels(real_obs[cfg.label].to_numpy(), classes)[0]) if classes else None
+    views = _split_views(pipe, full.X, split)   # the input cleaned and regrouped in place: no copy of a split
+    Xte = views["test"].copy() if data is None else pipe.clean(real_data.X)
+    L_tr = _to_store(views["train"], run.path, lambda b: _log_space(pipe, b))   # the training rows go to disk, read a block at a time
+    del full, views
+    if data is not None: del real_data
+    lg = pipe.step("log2")
+    Xtr = L_tr.map(lg.inverse) if lg is not None and lg.applied else L_tr
     Zte = pipe.encode(Xte)
-    y_te = torch.from_numpy(encode_labels(real_data.obs[cfg.label].to_numpy(), classes)[0]) if classes else None
     with torch.no_grad():
         mu_te, _ = model.encode(torch.from_numpy(Zte), y_te)
         rec = pipe.decode(model.decode(mu_te, y_te).numpy())
-    L_tr, L_te, L_rec = _log_space(pipe, Xtr), _log_space(pipe, Xte), _log_space(pipe, rec)
-    recm = reconstruction_metrics(Xte, rec, Xtr.mean(0), Xtr.std(0), cfg.accuracy_tolerance)
-    recm["accuracy"] = accuracy_within(L_te, L_rec, L_tr.std(0), cfg.accuracy_tolerance)   # in training SDs of the log values
-    recm["r2_pca_ceiling"] = r2_score(Xte, pipe.decode(Zte), Xtr.mean(0))
+    L_te, L_rec = _log_space(pipe, Xte), _log_space(pipe, rec)
+    mean_tr, sd_tr = Xtr.mean(0), _col_sd(Xtr)
+    recm = reconstruction_metrics(Xte, rec, mean_tr, sd_tr, cfg.accuracy_tolerance)
+    recm["accuracy"] = accuracy_within(L_te, L_rec, sd_tr if L_tr is Xtr else _col_sd(L_tr), cfg.accuracy_tolerance)   # in training SDs of the log values
+    recm["r2_pca_ceiling"] = r2_score(Xte, pipe.decode(Zte), mean_tr)
     k = min(cfg.latent, Zte.shape[1])
     Zk = Zte.copy(); Zk[:, k:] = 0
-    recm["r2_pca_latent"] = r2_score(Xte, pipe.decode(Zk), Xtr.mean(0))
+    recm["r2_pca_latent"] = r2_score(Xte, pipe.decode(Zk), mean_tr)
     recm["pca_latent_components"] = k
     recm["tests_vs_real"] = share_different(Xte, rec)
     m = {"reconstruction": {where: recm}}
+    del rec, L_rec, Zk
     # synthetic data from the VAE and the baselines, judged against the held-out real samples
     n = max(cfg.n_synthetic, 200)
-    syn, ys = sample_synthetic(run, n, cfg.seed, model=model, pipe=pipe)
-    lab_tr = full.obs[cfg.label].astype(str).to_numpy()[split == "train"] if classes else None
-    lab_te = real_data.obs[cfg.label].astype(str).to_numpy() if classes else None
-    L_syn = {"VAE": _log_space(pipe, syn)} | (sample_baselines(BASELINES, L_tr, lab_tr, ys, n, cfg.seed) if baselines else {})
+    syn, ys = sample_synthetic(run, n, cfg.seed, model=model, pipe=pipe, store=run.path)   # clean units
+    lg = pipe.step("log2")
+    to_log, from_log = (lg.transform, lg.inverse) if lg is not None else (None, None)
+    L_syn = {"VAE": syn.map(to_log) if to_log else syn}
+    if baselines: L_syn |= sample_baselines(BASELINES, L_tr, lab_tr, ys, n, cfg.seed, store=lambda r, c: ColumnStore(r, c, run.path))   # log units
+    clean_syn = {name: syn if name == "VAE" else (x.map(from_log) if from_log else x) for name, x in L_syn.items()}
+    features = pipe.features
+    del model, pipe   # what follows needs only the log step (`to_log`, `from_log`) and the features' names
     emb = fit_embedding(L_tr, seed=cfg.seed)   # log-scale z-scores of the training split
     E_tr, E_te, E_syn = emb(L_tr), emb(L_te), {name: emb(x) for name, x in L_syn.items()}
     blocks = assess(E_tr, E_te, E_syn, seed=cfg.seed)
-    for name, b in blocks.items():
-        b["synthetic"] = synthetic_metrics(Xte, syn if name == "VAE" else _from_log(pipe, L_syn[name])) | b["synthetic"]
+    for name, b in blocks.items(): b["synthetic"] = synthetic_metrics(Xte, clean_syn[name]) | b["synthetic"]
     if classes:
-        fitters = {"VAE": small_vae(cfg, pipe.features)} | {name: per_class(BASELINES[name]) for name in L_syn if name != "VAE"}
-        util = utility(L_tr, lab_tr, L_te, lab_te, {name: (x, ys) for name, x in L_syn.items()}, fitters, cfg.augment_sizes,
-                       cfg.augment_repeats, cfg.augment_synthetic, cfg.seed, progress)
+        fitters = {"VAE": small_vae(cfg, features, emb)} | {name: per_class(BASELINES[name], emb) for name in L_syn if name != "VAE"}
+        util = utility(L_tr, lab_tr, L_te, lab_te, {name: (E_syn[name], ys) for name in L_syn}, fitters, cfg.augment_sizes,
+                       cfg.augment_repeats, cfg.augment_synthetic, cfg.seed, progress, embed=emb)
         for name, b in blocks.items(): b["utility"] = util[name]
     m |= blocks.pop("VAE")
     m["baselines"] = blocks
-    m["baselines"]["training_mean"] = {"reconstruction": {where: {"r2": 0.0, "pearson": float(pearson_per_sample(Xte, np.repeat(Xtr.mean(0)[None], len(Xte), 0)).mean())}}}
+    m["baselines"]["training_mean"] = {"reconstruction": {where: {"r2": 0.0, "pearson": float(pearson_per_sample(Xte, np.repeat(mean_tr[None], len(Xte), 0)).mean())}}}
     m["space"] = "log-scale clean features, z-scored with the training split's means and SDs" + (" and projected onto its first principal components" if E_te.shape[1] < L_te.shape[1] else "")
-    m["data"] = {"source": real_data.source, "n_" + where: len(real_data.samples), "n_train": int(len(Xtr)), "n_features": int(Xte.shape[1]),
+    m["data"] = {"source": source, "n_" + where: int(len(Xte)), "n_train": int(len(Xtr)), "n_features": int(Xte.shape[1]),
                  "label": cfg.label, "classes": classes}
     m["verdict"] = verdict(m)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out/"metrics.json", m)
     if plots:
-        _evaluation_plots(run, out/"plots", model, pipe, full, split, Xte, syn, _from_log(pipe, L_syn["gaussian_pca"]) if baselines else None, classes, cfg)
+        _evaluation_plots(out/"plots", latent, features.iloc[:, 0].astype(str).tolist(), Xte, syn, clean_syn.get("gaussian_pca"), cfg)
         judge_plots(m, E_tr, E_te, E_syn, out/"plots", cfg.seed)
     log.info(f"evaluation on {len(Xte)} {where} samples: R^2 {recm['r2']:.3f} (PCA ceiling {recm['r2_pca_ceiling']:.3f}), "
              f"synthetic KS {m['synthetic']['ks_mean']:.3f}, SD ratio {m['synthetic']['sd_ratio_median']:.2f}, detection AUC {m['synthetic']['detection_auc']:.2f}; "
              f"wrote {out/'metrics.json'}")
     return m
-
 
 # %% ../nbs/07_gene.ipynb #b7ff84e5
 def verdict(m: dict) -> list[str]:
@@ -440,15 +574,18 @@ def verdict(m: dict) -> list[str]:
     return lines + judge(m)
 
 # %% ../nbs/07_gene.ipynb #a320ffd1
-def _evaluation_plots(run, folder, model, pipe, full, split, Xte, syn, gauss, classes, cfg):
-    folder.mkdir(parents=True, exist_ok=True)
-    Zall = torch.from_numpy(pipe.transform(full.X))
+def _latent_means(model: ExpressionVAE, pipe: Pipeline, full: ExpressionData, split: np.ndarray, classes: list[str], cfg: GeneConfig) -> tuple[np.ndarray, np.ndarray]:
+    "Posterior means (n, latent) of every input sample, and the labels to colour them by (the run's label, else the split)."
     lab = full.obs[cfg.label].astype(str).to_numpy() if cfg.label else split
     yall = torch.from_numpy(encode_labels(lab, classes)[0]) if classes else None
-    with torch.no_grad(): mu, _ = model.encode(Zall, yall)
-    plot_latent(mu.numpy(), lab, folder/"latent.png", title=f"latent means, coloured by {cfg.label or 'split'}")
-    names = pipe.features.iloc[:, 0].astype(str).tolist()
-    top = list(np.argsort(-Xte.std(0))[:6])
+    with torch.no_grad(): mu, _ = model.encode(torch.from_numpy(pipe.transform(full.X)), yall)
+    return mu.numpy(), lab
+
+def _evaluation_plots(folder: Path, latent: tuple[np.ndarray, np.ndarray], names: list[str], Xte: np.ndarray,
+                      syn: np.ndarray | ColumnStore, gauss: np.ndarray | ColumnStore | None, cfg: GeneConfig) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_latent(latent[0], latent[1], folder/"latent.png", title=f"latent means, coloured by {cfg.label or 'split'}")
+    top = list(np.argsort(-_col_sd(Xte))[:6])
     plot_histograms(Xte, {"VAE": syn} | ({"Gaussian (PCA)": gauss} if gauss is not None else {}), names, top, folder/"histograms.png")
     plot_moments(Xte, syn, folder/"moments.png", label="VAE synthetic")
     plot_correlations(Xte, syn, names, folder/"correlations.png")

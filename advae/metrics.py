@@ -13,6 +13,9 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
+from .expression import BLOCK_VALUES, column_blocks, spans
+from .preprocess import gram_pca
+
 # %% auto #0
 __all__ = ['Sampler', 'pearson_per_sample', 'r2_score', 'accuracy_within', 'reconstruction_metrics', 'ks_statistics',
            'share_different', 'corr_similarity', 'synthetic_metrics', 'collapsed_generator', 'gaussian_generator',
@@ -42,28 +45,54 @@ def reconstruction_metrics(real: np.ndarray, recon: np.ndarray, train_mean: np.n
             "accuracy_tolerance_sd": tol, "n_samples": int(len(real))}
 
 # %% ../nbs/06_metrics.ipynb #22862a82
-def ks_statistics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "Two-sample KS statistic and p-value for each feature (column): (n, d), (m, d) -> (d,), (d,)."
-    res = stats.ks_2samp(a, b, axis=0)
-    return np.asarray(res.statistic, dtype=float), np.asarray(res.pvalue, dtype=float)
+def _ks_stat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two-sample KS statistic of each column: (n, w), (m, w) -> (w,), computed as scipy's `ks_2samp` computes it (the
+    largest gap between the two ECDFs at the pooled values), with every column sorted at once and no per-feature overhead."""
+    n, m = len(a), len(b)
+    A, B = np.sort(np.ascontiguousarray(a.T), axis=1), np.sort(np.ascontiguousarray(b.T), axis=1)   # (w, n), (w, m)
+    out = np.empty(len(A))
+    for j in range(len(A)):
+        pooled = np.concatenate([A[j], B[j]])
+        gap = np.searchsorted(A[j], pooled, "right") / n - np.searchsorted(B[j], pooled, "right") / m
+        out[j] = max(gap.max(), min(max(-gap.min(), 0.0), 1.0))
+    return out
 
-def share_different(a: np.ndarray, b: np.ndarray, fdr: float = 0.05) -> dict:
-    "Share of features whose distributions differ between `a` and `b` by KS and by Welch's t-test, BH-corrected at `fdr`."
-    _, p_ks = ks_statistics(a, b)
+def ks_statistics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sample KS statistic and p-value for each feature (column): (n, d), (m, d) -> (d,), (d,); `b` may be a `ColumnStore`.
+    When both fit in one block (`BLOCK_VALUES`), scipy's `ks_2samp` (exact p-values for small samples); otherwise, a block of
+    features at a time, the same statistic computed for all features of a block at once and scipy's asymptotic p-values
+    (`ks_2samp`'s `method='asymp'`; its loop over 40,000 features would take minutes)."""
+    n, d = a.shape
+    m = len(b)
+    if len(spans(d, n + m)) == 1:
+        res = stats.ks_2samp(a, np.asarray(b), axis=0)
+        return np.asarray(res.statistic, dtype=float), np.asarray(res.pvalue, dtype=float)
+    width = spans(d, 4 * (n + m))[0].stop   # features per block: the sorted copies of a block fit in `BLOCK_VALUES`
+    stat = np.concatenate([_ks_stat(a[:, sl], bb) for sl, bb in column_blocks(b, width)])
+    big, small = max(n, m), min(n, m)
+    values, at = np.unique(stat, return_inverse=True)   # statistics repeat (they are multiples of 1/lcm(n, m)): each p-value once
+    return stat, np.clip(stats.kstwo.sf(values, np.round(big * small / (big + small))), 0, 1)[at]
+
+def share_different(a: np.ndarray, b: np.ndarray, fdr: float = 0.05, ks_pvalues: np.ndarray | None = None) -> dict:
+    """Share of features whose distributions differ between `a` (n, d) and `b` (m, d) (an array or a `ColumnStore`) by KS and
+    by Welch's t-test, BH-corrected at `fdr`; `ks_pvalues` (d,) when already computed."""
+    p_ks = ks_statistics(a, b)[1] if ks_pvalues is None else ks_pvalues
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # constant features: handled below
-        p_t = stats.ttest_ind(a, b, axis=0, equal_var=False).pvalue
+        p_t = np.concatenate([stats.ttest_ind(a[:, sl], bb, axis=0, equal_var=False).pvalue
+                              for sl, bb in column_blocks(b, spans(a.shape[1], len(a) + len(b))[0].stop)])
     p_t = np.where(np.isnan(p_t), 1.0, p_t)   # constant in both: no evidence of a difference
     q_ks, q_t = stats.false_discovery_control(p_ks), stats.false_discovery_control(p_t)
     return {"ks_share_fdr": float((q_ks < fdr).mean()), "ttest_share_fdr": float((q_t < fdr).mean()), "fdr": fdr}
 
 # %% ../nbs/06_metrics.ipynb #51007932
 def corr_similarity(real: np.ndarray, synthetic: np.ndarray, max_features: int = 1000) -> float:
-    "1 - mean |r_real - r_syn| / 2 over pairs of the `max_features` most variable real features (1 = same correlations; a pair whose synthetic correlation is undefined, as for a constant feature, scores 0)."
+    "1 - mean |r_real - r_syn| / 2 over pairs of the `max_features` most variable real features (1 = same correlations; a pair whose synthetic correlation is undefined, as for a constant feature, scores 0). `synthetic` may be a `ColumnStore`."
     idx = np.argsort(-real.std(0))[:max_features]
-    const = synthetic[:, idx].std(0) <= 1e-6 * (np.abs(synthetic[:, idx]).mean(0) + 1)   # float32 round-off counts as constant
+    s = np.asarray(synthetic[:, idx])
+    const = s.std(0) <= 1e-6 * (np.abs(s).mean(0) + 1)   # float32 round-off counts as constant
     with np.errstate(invalid="ignore", divide="ignore"):
-        cr, cs = np.corrcoef(real[:, idx], rowvar=False), np.corrcoef(synthetic[:, idx], rowvar=False)
+        cr, cs = np.corrcoef(real[:, idx], rowvar=False), np.corrcoef(s, rowvar=False)
     iu = np.triu_indices(len(idx), 1)
     if len(iu[0]) == 0: return float("nan")   # fewer than two features: no pairs
     sim = 1 - np.abs(np.nan_to_num(cr[iu]) - np.nan_to_num(cs[iu])) / 2
@@ -71,17 +100,17 @@ def corr_similarity(real: np.ndarray, synthetic: np.ndarray, max_features: int =
     return float(sim.mean())
 
 def synthetic_metrics(real: np.ndarray, synthetic: np.ndarray, fdr: float = 0.05) -> dict:
-    "Marginal, moment and correlation agreement of `synthetic` (m, d) with held-out `real` (n, d)."
-    ks, _ = ks_statistics(real, synthetic)
-    sd_r, sd_s = real.std(0), synthetic.std(0)
+    "Marginal, moment and correlation agreement of `synthetic` (m, d) (an array or a `ColumnStore`) with held-out `real` (n, d)."
+    ks, p_ks = ks_statistics(real, synthetic)
+    sd_r, sd_s, mean_s = real.std(0), synthetic.std(0), synthetic.mean(0)
     ok = sd_r > 0
     ratio = sd_s[ok] / sd_r[ok] if ok.any() else np.array([np.nan])   # NaN (null in JSON) when no real feature varies
     return {"ks_mean": float(ks.mean()), "ks_median": float(np.median(ks)),
             "sd_ratio_median": float(np.median(ratio)), "sd_ratio_iqr": [float(np.quantile(ratio, 0.25)), float(np.quantile(ratio, 0.75))],
-            "mean_error_sd": float(np.mean(np.abs(synthetic.mean(0)[ok] - real.mean(0)[ok]) / sd_r[ok])) if ok.any() else float("nan"),
-            "mean_corr": float(np.corrcoef(real.mean(0), synthetic.mean(0))[0, 1]) if real.shape[1] > 1 else float("nan"),
+            "mean_error_sd": float(np.mean(np.abs(mean_s[ok] - real.mean(0)[ok]) / sd_r[ok])) if ok.any() else float("nan"),
+            "mean_corr": float(np.corrcoef(real.mean(0), mean_s)[0, 1]) if real.shape[1] > 1 else float("nan"),
             "corr_similarity": corr_similarity(real, synthetic),
-            **{f"{k}_vs_real": v for k, v in share_different(real, synthetic, fdr).items() if k != "fdr"},
+            **{f"{k}_vs_real": v for k, v in share_different(real, synthetic, fdr, p_ks).items() if k != "fdr"},
             "n_real": int(len(real)), "n_synthetic": int(len(synthetic))}
 
 # %% ../nbs/06_metrics.ipynb #37b21170
@@ -102,12 +131,26 @@ def gaussian_pca_generator(train: np.ndarray, variance: float = 0.95, components
                            seed: int = 0) -> Sampler:
     """'A Gaussian in PCA space': a Gaussian on the principal-component scores of `train` (n, d) (z-scored first when
     `standardize`), keeping `components` components or as many as explain `variance` of it; samples (n, d) float32 in
-    the features' units."""
+    the features' units. For wide data (over 2,000 features and twice as many as samples) the exact PCA comes from
+    `gram_pca`, a block of columns at a time, without a z-scored copy of `train`."""
     from sklearn.decomposition import PCA
-    mu, sd = train.mean(0), (train.std(0) if standardize else np.ones(train.shape[1]))
+    n, d = train.shape
+    cols = spans(d, n)
+    mu = train.mean(0)
+    sd = np.concatenate([train[:, c].std(0) for c in cols]) if standardize else np.ones(d)
     sd = np.where(sd > 0, sd, 1.0)
-    z = (train - mu) / sd
     if len(train) < 2: return collapsed_generator(train)   # one sample: nothing to fit
+    if d > 2000 and d > 2 * n:
+        share = lambda v: int(np.searchsorted(np.cumsum(v / v.sum()), variance, side="right") + 1) if v.sum() > 0 else 1   # sklearn's rule
+        mean, V, _, _ = gram_pca(train, share if components is None else max(1, min(components, n - 1)), scale=sd)
+        scores = np.zeros((n, len(V)))
+        for c in cols: scores += (train[:, c] / sd[c] - mean[c]) @ V[:, c].T
+        g = gaussian_generator(scores)
+        def sample(m: int, rng: np.random.Generator) -> np.ndarray:   # in float32, a few copies of (m, d) at most
+            x = g(m, rng).astype(np.float32) @ V; x += mean; x *= sd
+            return x
+        return sample
+    z = (train - mu) / sd
     if components is None: pca = PCA(variance, svd_solver="full").fit(z)
     else: pca = PCA(max(1, min(components, min(z.shape) - 1)), svd_solver="randomized", random_state=seed).fit(z)
     g = gaussian_generator(pca.transform(z))
@@ -115,5 +158,9 @@ def gaussian_pca_generator(train: np.ndarray, variance: float = 0.95, components
 
 def marginals_generator(train: np.ndarray) -> Sampler:
     "Independent per-feature marginals: each feature resampled from its own training values (no correlations)."
-    def f(n, rng): return np.stack([rng.choice(train[:, j], n) for j in range(train.shape[1])], 1)
+    def f(n, rng):   # the draws of `rng.choice(train[:, j], n)` for each feature j in turn, made a block of features at a time
+        out = np.empty((n, train.shape[1]), train.dtype)
+        for c in spans(train.shape[1], 2 * max(n, 1)):   # 2: int64 indices
+            out[:, c] = np.take_along_axis(train[:, c], rng.integers(0, len(train), (c.stop - c.start, n)).T, 0)
+        return out
     return f

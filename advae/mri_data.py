@@ -705,6 +705,12 @@ class SliceDataset(torch.utils.data.Dataset):
         x = torch.from_numpy(np.array(self.slices[self.rows[i]], dtype=np.float32))[None]
         return x, torch.tensor(0 if self.labels is None else self.labels[i], dtype=torch.int64)
 
+    def __getitems__(self, idx: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        "Items `idx` as `__getitem__` gives them, read from the store in one pass (the DataLoader calls this for a whole batch)."
+        x = torch.from_numpy(np.asarray(self.slices[self.rows[idx]], dtype=np.float32))[:, None]
+        y = torch.zeros(len(idx), dtype=torch.int64) if self.labels is None else torch.from_numpy(self.labels[idx])
+        return list(zip(x.unbind(0), y.unbind(0)))
+
     def __getstate__(self) -> dict: return {**self.__dict__, "slices": None}
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)

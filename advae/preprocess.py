@@ -7,19 +7,21 @@ Docs: https://advae.github.io/advae/preprocess.html.md"""
 # %% ../nbs/02_preprocess.ipynb #f61685b0
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Callable, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from .core import AdvaeError, log, read_json, read_safetensors, write_json, write_safetensors
+from .expression import BLOCK_VALUES, spans
 
 # %% auto #0
-__all__ = ['STEPS', 'Step', 'MissingFilter', 'MedianImputer', 'ProbeAggregator', 'looks_unlogged', 'Log2', 'Scaler', 'PCAStep',
-           'Pipeline', 'expression_pipeline', 'duplicate_rows']
+__all__ = ['STEPS', 'Step', 'MissingFilter', 'MedianImputer', 'ProbeAggregator', 'looks_unlogged', 'Log2', 'Scaler', 'gram_pca',
+           'PCAStep', 'Pipeline', 'expression_pipeline', 'duplicate_rows']
 
 # %% ../nbs/02_preprocess.ipynb #8034038d
 class Step:
@@ -28,6 +30,9 @@ class Step:
     invertible: ClassVar[bool] = False
     def fit(self, X: np.ndarray, features: pd.DataFrame) -> "Step": return self
     def transform(self, X: np.ndarray) -> np.ndarray: raise NotImplementedError
+    def transform_(self, X: np.ndarray) -> np.ndarray:
+        "`transform`, overwriting `X` where the step can (the caller owns `X` and will not use it again)."
+        return self.transform(X)
     def inverse(self, X: np.ndarray) -> np.ndarray: raise NotImplementedError(f"{self.kind} cannot be inverted")
     def features_out(self, features: pd.DataFrame) -> pd.DataFrame: return features
     def describe(self) -> str: return self.kind
@@ -48,7 +53,7 @@ class MissingFilter(Step):
         self.keep = (frac <= self.max_missing) & (frac < 1)
         if not self.keep.any(): raise AdvaeError(f"every feature is missing in more than {self.max_missing:.0%} of the training samples; raise max_missing")
         return self
-    def transform(self, X): return X[:, self.keep]
+    def transform(self, X): return X if self.keep.all() else X[:, self.keep]
     def features_out(self, features): return features[self.keep].reset_index(drop=True)
     def describe(self): return f"missing filter: kept {int(self.keep.sum())} of {len(self.keep)} features (dropped {int((~self.keep).sum())} missing in > {self.max_missing:.0%} of training samples)"
     def state(self): return {"max_missing": self.max_missing}, {"keep": self.keep.astype(np.uint8)}
@@ -64,11 +69,18 @@ class MedianImputer(Step):
     kind: ClassVar[str] = "median_impute"
 
     def fit(self, X, features):
-        self.medians = np.nanmedian(X, axis=0).astype(np.float32)
+        med = lambda b: np.nanmedian(b, axis=0) if np.isnan(b).any() else np.median(b, axis=0)   # the same value; np.median copies less
+        self.medians = np.concatenate([med(X[:, c]) for c in spans(X.shape[1], 8 * len(X))]).astype(np.float32)
         self.n_filled = int(np.isnan(X).sum())
         return self
     def transform(self, X):
+        gaps = np.isnan(X)
+        if not gaps.any(): return X   # nothing to fill: no copy
         X = X.copy()
+        r, c = np.nonzero(gaps)
+        X[r, c] = self.medians[c]
+        return X
+    def transform_(self, X):
         r, c = np.nonzero(np.isnan(X))
         X[r, c] = self.medians[c]
         return X
@@ -127,7 +139,8 @@ class ProbeAggregator(Step):
 
 # %% ../nbs/02_preprocess.ipynb #cd7fab94
 def looks_unlogged(X: np.ndarray) -> bool:
-    "GEO2R's rule: True when values look like raw intensities that need log2 (any shape; NaN ignored)."
+    "GEO2R's rule: True when values look like raw intensities that need log2 (any shape; NaN ignored; a matrix of more than `BLOCK_VALUES` values is judged on evenly spaced rows that hold about that many)."
+    if np.ndim(X) == 2 and np.size(X) > BLOCK_VALUES: X = X[:: -(-len(X) // max(1, BLOCK_VALUES // X.shape[1]))]
     q = np.nanquantile(X, [0, 0.25, 0.5, 0.75, 0.99, 1.0])
     return bool(q[4] > 100 or (q[5] - q[0] > 50 and q[1] > 0))
 
@@ -144,8 +157,18 @@ class Log2(Step):
         if self.applied and np.nanmin(X) <= -1:
             raise AdvaeError("log2(x+1) cannot be applied: the data have values <= -1 (already logged or centred?); set log_transform=no")
         return self
-    def transform(self, X): return np.log2(np.maximum(X, -1 + 1e-6) + 1).astype(np.float32) if self.applied else X
-    def inverse(self, X): return (np.exp2(X) - 1).astype(np.float32) if self.applied else X
+    def transform(self, X):
+        if not self.applied: return X
+        out = np.maximum(X, -1 + 1e-6); out += 1; np.log2(out, out=out)   # one new array, not three
+        return out.astype(np.float32, copy=False)
+    def transform_(self, X):
+        if not self.applied or X.dtype != np.float32: return self.transform(X)
+        np.maximum(X, -1 + 1e-6, out=X); X += 1; np.log2(X, out=X)
+        return X
+    def inverse(self, X):
+        if not self.applied: return X
+        out = np.exp2(X); out -= 1
+        return out.astype(np.float32, copy=False)
     def describe(self):
         how = "forced" if self.mode != "auto" else "detected"
         return f"log2(x+1): {'applied' if self.applied else 'not applied'} ({how}: data {'look unlogged' if self.applied else 'look logged already'}" + (")" if self.mode == "auto" else f", log_transform={self.mode})")
@@ -165,26 +188,73 @@ class Scaler(Step):
     invertible: ClassVar[bool] = True
 
     def fit(self, X, features):
-        if self.method == "standard": self.shift, s = X.mean(0), X.std(0)
+        if self.method == "standard": self.shift, s = X.mean(0), np.concatenate([X[:, c].std(0) for c in spans(X.shape[1], len(X))])
         else: self.shift, s = X.min(0), X.max(0) - X.min(0)
         const = ~(s > 1e-8)
         self.n_constant = int(const.sum())
         self.scale = np.where(const, 1.0, s).astype(np.float32)
         self.shift = self.shift.astype(np.float32)
         return self
-    def transform(self, X): return ((X - self.shift) / self.scale).astype(np.float32)
-    def inverse(self, X): return (X * self.scale + self.shift).astype(np.float32)
+    def transform(self, X):
+        out = X - self.shift; out /= self.scale
+        return out.astype(np.float32, copy=False)
+    def transform_(self, X):
+        if X.dtype != np.float32: return self.transform(X)
+        X -= self.shift; X /= self.scale
+        return X
+    def inverse(self, X):
+        out = X * self.scale; out += self.shift
+        return out.astype(np.float32, copy=False)
     def describe(self): return f"scale ({self.method}) on training statistics" + (f"; {self.n_constant} constant features" if self.n_constant else "")
     def state(self): return {"method": self.method, "n_constant": self.n_constant}, {"shift": self.shift, "scale": self.scale}
     @classmethod
     def from_state(cls, p, a): return cls(p["method"], a["shift"], a["scale"], p["n_constant"])
+
+# %% ../nbs/02_preprocess.ipynb #97f1c7e6
+def gram_pca(X: np.ndarray, k: int | Callable[[np.ndarray], int] | None = None, scale: np.ndarray | None = None,
+             budget: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Exact PCA of a wide matrix `X` (n, d), n much smaller than d, through its (n, n) Gram matrix, reading `X` a block of
+    columns at a time (each column divided by `scale` (d,) when given), so that memory holds the components and one block.
+    `k` components are kept: a number, or a function of the variances of all n - 1 components (descending) that returns it
+    (default: every component whose variance is not zero to rounding). Returns the mean (d,) float32 of the (scaled) columns,
+    the components (k, d) float32 (orthonormal rows, the largest entry of each positive), their variances (k,) (ddof=1) and
+    the total variance of the (scaled) columns."""
+    import scipy.linalg
+    n, d = X.shape
+    cols = spans(d, 4 * n, budget)   # a float64 block and its centred copy: about `budget` float32 values' worth
+    def block(sl: slice) -> np.ndarray:   # (n, width) float64
+        B = X[:, sl].astype(np.float64)
+        return B / scale[sl] if scale is not None else B
+    mean = np.concatenate([block(sl).mean(0) for sl in cols])
+    G = np.zeros((n, n))
+    for sl in cols:
+        B = block(sl) - mean[sl]
+        G += B @ B.T
+    w, U = scipy.linalg.eigh(G)
+    w, U = np.maximum(w[::-1][: n - 1], 0), U[:, ::-1][:, : n - 1]
+    var, total = w / max(n - 1, 1), float(w.sum()) / max(n - 1, 1)
+    nonzero = int((w > max(w[0] if len(w) else 0, 1e-300) * n * 1e-14).sum())
+    k = nonzero if k is None else (k(var) if callable(k) else int(k))
+    k = max(0, min(k, nonzero))
+    P = U[:, :k] / np.sqrt(w[:k])                 # (n, k): components = P.T @ centred X
+    V = np.empty((k, d), np.float32)
+    for sl in cols: V[:, sl] = P.T @ (block(sl) - mean[sl])
+    best, sign = np.zeros(k), np.ones(k, np.float32)   # sign: the largest entry of each component positive
+    for sl in cols:
+        b = V[:, sl]
+        if not b.size: continue
+        top = b[np.arange(k), np.abs(b).argmax(1)]
+        better = np.abs(top) > best
+        sign[better], best[better] = np.where(top[better] < 0, -1, 1), np.abs(top[better])
+    V *= sign[:, None]
+    return mean.astype(np.float32), V, var[:k], total
 
 # %% ../nbs/02_preprocess.ipynb #eb95a79f
 @dataclass
 class PCAStep(Step):
     "Project onto the top principal components of the training data (keeping `variance` of it, 0..1)."
     variance: float = 0.95
-    solver: Literal["auto", "full", "randomized"] = "auto"
+    solver: Literal["auto", "full", "randomized", "gram"] = "auto"
     seed: int = 0
     mean: np.ndarray | None = None         # (n_features,)
     components: np.ndarray | None = None   # (n_components, n_features), orthonormal rows
@@ -193,22 +263,35 @@ class PCAStep(Step):
     kind: ClassVar[str] = "pca"
     invertible: ClassVar[bool] = True
 
+    def _keep(self, ratio: np.ndarray) -> int:
+        "Components needed for `variance`, given every component's share of the training variance."
+        return max(1, min(int(np.searchsorted(np.cumsum(ratio), self.variance - 1e-9) + 1), len(ratio)))
+
     def fit(self, X, features):
-        from sklearn.decomposition import PCA
         n, d = X.shape
-        solver = self.solver if self.solver != "auto" else ("randomized" if d > 2000 and d > 2 * n else "full")
-        k_max = min(n - 1, d)
-        pca = PCA(n_components=k_max, svd_solver=solver, random_state=self.seed).fit(X)
-        total = X.var(axis=0, ddof=1).sum()
-        ratio = pca.explained_variance_ / total if total > 0 else pca.explained_variance_ratio_
-        k = int(np.searchsorted(np.cumsum(ratio), self.variance - 1e-9) + 1)
-        k = max(1, min(k, len(ratio)))
-        self.mean, self.components, self.explained = pca.mean_.astype(np.float32), pca.components_[:k].astype(np.float32), ratio[:k].astype(np.float32)
-        self.score_scale = float(np.sqrt(pca.explained_variance_[:k].mean()))
+        solver = self.solver if self.solver != "auto" else ("gram" if d > 2000 and d > 2 * n else "full")
+        if solver == "gram":
+            mean, comps, var, total = gram_pca(X, lambda v: self._keep(v / v.sum() if v.sum() > 0 else v))
+            ratio = var / total if total > 0 else var
+        else:
+            from sklearn.decomposition import PCA
+            pca = PCA(n_components=min(n - 1, d), svd_solver=solver, random_state=self.seed).fit(X)
+            total = np.concatenate([X[:, c].var(axis=0, ddof=1) for c in spans(d, n)]).sum()
+            ratio = pca.explained_variance_ / total if total > 0 else pca.explained_variance_ratio_
+            k = self._keep(ratio)
+            mean, comps, var, ratio = pca.mean_, pca.components_[:k], pca.explained_variance_[:k], ratio[:k]
+        self.mean, self.components, self.explained = mean.astype(np.float32), comps.astype(np.float32, copy=False), ratio.astype(np.float32)
+        self.score_scale = float(np.sqrt(var.mean()))
         self._solver = solver
         return self
-    def transform(self, X): return ((X - self.mean) @ self.components.T / self.score_scale).astype(np.float32)
-    def inverse(self, X): return (X * self.score_scale @ self.components + self.mean).astype(np.float32)
+    def transform(self, X):
+        out = np.empty((len(X), len(self.components)), np.float32)
+        for sl in spans(len(X), X.shape[1]): out[sl] = (X[sl] - self.mean) @ self.components.T / self.score_scale
+        return out
+    def inverse(self, X):
+        out = np.empty((len(X), self.components.shape[1]), np.float32)
+        for sl in spans(len(X), self.components.shape[1]): out[sl] = X[sl] * self.score_scale @ self.components + self.mean
+        return out
     def describe(self):
         return (f"PCA ({getattr(self, '_solver', self.solver)} solver): {self.components.shape[0]} components keep "
                 f"{self.explained.sum():.1%} of training variance (target {self.variance:.0%})")
@@ -233,12 +316,13 @@ class Pipeline:
     @property
     def model_steps(self): return [s for s in self.steps if s.invertible]
 
-    def fit(self, X: np.ndarray, features: pd.DataFrame) -> "Pipeline":
-        "Fit every step in order on training data `X` (n_train, n_features_in); logs one line per step."
+    def fit(self, X: np.ndarray, features: pd.DataFrame, own: bool = False) -> "Pipeline":
+        "Fit every step in order on training data `X` (n_train, n_features_in); logs one line per step. With `own`, `X` is overwritten as the steps go (one copy of it, not one per step)."
         self.n_features_in = int(X.shape[1])
         for s in self.steps:
             s.fit(X, features)
-            X, features = s.transform(X), s.features_out(features)
+            Y = s.transform_(X) if own else s.transform(X)
+            own, X, features = own or Y is not X, Y, s.features_out(features)
             log.info(f"  {s.describe()}")
         self.features = features.reset_index(drop=True)
         return self
@@ -257,7 +341,16 @@ class Pipeline:
         if start is not None: steps = steps[[s.kind for s in steps].index(start):]
         for s in steps: Z = s.inverse(Z)
         return Z
-    def transform(self, X: np.ndarray) -> np.ndarray: return self.encode(self.clean(X))
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        "Raw (n, n_features_in) -> model space, a block of rows at a time (all at once when `X` is one block)."
+        parts = spans(len(X), X.shape[1])
+        if len(parts) == 1: return self.encode(self.clean(X))
+        out = None
+        for sl in parts:
+            z = self.encode(self.clean(X[sl]))
+            if out is None: out = np.empty((len(X), z.shape[1]), z.dtype)
+            out[sl] = z
+        return out
     def step(self, kind: str) -> Step | None: return next((s for s in self.steps if s.kind == kind), None)
     @property
     def n_components(self) -> int:
@@ -313,5 +406,10 @@ def expression_pipeline(max_missing: float = 0.2, gene_column: str | None = None
 
 # %% ../nbs/02_preprocess.ipynb #961d0e3d
 def duplicate_rows(X: np.ndarray) -> np.ndarray:
-    "Boolean mask (n,) of rows of `X` that repeat an earlier row exactly (NaN equals NaN)."
-    return pd.DataFrame(X).duplicated().to_numpy()
+    "Boolean mask (n,) of rows of `X` that repeat an earlier row exactly (NaN equals NaN, -0.0 equals 0.0), by a 128-bit hash of each row's values, a block of rows at a time."
+    keys = []
+    for sl in spans(len(X), X.shape[1] if np.ndim(X) == 2 else 1):
+        B = np.asarray(X[sl]) + 0.0   # a copy of the block, with -0.0 made 0.0
+        B[np.isnan(B)] = np.nan       # one bit pattern for every NaN
+        keys += [hashlib.blake2b(np.ascontiguousarray(row).tobytes(), digest_size=16).digest() for row in B]
+    return pd.Series(keys, dtype=object).duplicated().to_numpy()

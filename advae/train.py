@@ -19,13 +19,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from .core import AdvaeError, log, read_safetensors, resolve_device, write_json, write_safetensors
+from .core import AdvaeError, distributed, log, read_safetensors, resolve_device, write_json, write_safetensors
 from .models import check_state, save_model
 from .plots import plot_loss_curves
 
 # %% auto #0
 __all__ = ['TrainConfig', 'epoch_seed', 'save_checkpoint', 'load_checkpoint', 'TrainResult', 'validation_losses', 'EpochSampler',
-           'loader_workers', 'train']
+           'loader_workers', 'loss_step', 'train']
 
 # %% ../nbs/05_train.ipynb #9213a492
 @dataclass
@@ -164,6 +164,39 @@ def loader_workers(cfg: TrainConfig, device: torch.device) -> int:
     if cfg.loader_workers >= 0: return cfg.loader_workers
     return 0 if device.type != "cuda" else max(0, min(4, (os.cpu_count() or 1) - 1))
 
+class _Loss(torch.nn.Module):
+    "A model's `loss(batch, kl_weight)` as its `forward`: DistributedDataParallel's gradient hooks are armed only through `forward`."
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+    def forward(self, batch: list[torch.Tensor], kl_weight: float) -> dict[str, torch.Tensor]: return self.model.loss(batch, kl_weight)
+
+def loss_step(model: torch.nn.Module, device: torch.device) -> Callable[[list[torch.Tensor], float], dict[str, torch.Tensor]]:
+    """The training loss `f(batch, kl_weight) -> {'loss', 'recon', 'kl', ...}` (scalar tensors): `model.loss` itself in one process;
+    with several (`distributed()`), the same through `DistributedDataParallel`, which first copies rank 0's weights to every process
+    and then averages the gradients over the processes during `backward` (every process keeps identical weights)."""
+    if distributed()[0] == 1: return model.loss
+    from torch.nn.parallel import DistributedDataParallel
+    return DistributedDataParallel(_Loss(model), device_ids=[device.index] if device.type == "cuda" else None)
+
+def _rank_seed(seed: int, epoch: int, rank: int) -> int:
+    "The seed of `rank`'s epoch `epoch` (posterior draws, dropout, augmentation): rank 0's is `epoch_seed(seed, epoch)`, the others differ."
+    return (epoch_seed(seed, epoch) + rank * 1_000_000_007) % (2**63 - 1)
+
+def _global_sums(sums: dict[str, float], n: int, world: int) -> tuple[dict[str, float], int]:
+    "Loss sums (sample-weighted) and the sample count of an epoch, summed over the `world` processes (unchanged for one)."
+    if world == 1: return sums, n
+    t = torch.tensor([float(n), *sums.values()], dtype=torch.float64)
+    torch.distributed.all_reduce(t)
+    return dict(zip(sums, t[1:].tolist())), int(t[0])
+
+def _from_main(value, world: int):
+    "Rank 0's `value` (any picklable object) in every process (itself for one process)."
+    if world == 1: return value
+    box = [value]
+    torch.distributed.broadcast_object_list(box, src=0)
+    return box[0]
+
 def train(model: torch.nn.Module, train_data: Dataset, val_data: Dataset, cfg: TrainConfig, out: str | os.PathLike | None = None,
           resume: bool = False, progress: bool = True, curves: str | os.PathLike | None = None,
           augment: Callable[[list[torch.Tensor]], list[torch.Tensor]] | None = None,
@@ -175,8 +208,15 @@ def train(model: torch.nn.Module, train_data: Dataset, val_data: Dataset, cfg: T
     is applied to training batches only (it may use the global torch RNG, which is seeded every epoch). `on_epoch(epoch, model,
     record)` is called after each epoch's validation with the model in eval mode (e.g. to follow a held-out metric over time).
 
-    On CUDA, batches come from pinned memory through `loader_workers(cfg, device)` worker processes."""
+    On CUDA, batches come from pinned memory through `loader_workers(cfg, device)` worker processes.
+
+    In a process group of `world` > 1 processes (torchrun; see `distributed`), every process trains the same model through
+    `DistributedDataParallel` on its share of each epoch (`EpochSampler`) with ceil(batch_size / world) samples per step, so the
+    effective batch stays `cfg.batch_size` (exactly when world divides it). The history's training losses are summed over all
+    processes; rank 0 alone validates, calls `on_epoch`, shows progress and writes files, and every process follows its early
+    stopping decisions. Resuming, every process reads the checkpoint."""
     device = resolve_device(cfg.device)
+    world, rank, _ = distributed()
     beta = float(getattr(model.config, "beta", 1.0))
     out = Path(out) if out is not None else None
     ckpt = out/"checkpoint.safetensors" if out is not None else None
@@ -192,37 +232,46 @@ def train(model: torch.nn.Module, train_data: Dataset, val_data: Dataset, cfg: T
         history, start, best_val, best_epoch, bad = prog["history"], prog["epoch"] + 1, prog["best_val"], prog["best_epoch"], prog["bad"]
         best_val = math.inf if best_val is None else best_val
         log.info(f"resuming from the checkpoint of epoch {start - 1} ({ckpt})")
+        if prog.get("world_size", 1) != world:
+            log.info(f"the checkpoint was written by {prog.get('world_size', 1)} process(es), this run has {world}: it continues, but not exactly as before")
     elif resume: log.info("--resume: no checkpoint yet, starting from the beginning")
+    step = loss_step(model, device)   # after loading: with several processes, rank 0's weights are copied to all
     pin, workers = device.type == "cuda", loader_workers(cfg, device)
     val_loader = DataLoader(val_data, batch_size=max(cfg.batch_size, 256), shuffle=False, pin_memory=pin)
-    sampler = EpochSampler(len(train_data), cfg.seed)   # the order of epoch e depends only on (seed, e), also after a resume
-    loader = DataLoader(train_data, batch_size=cfg.batch_size, sampler=sampler, drop_last=len(train_data) > cfg.batch_size, pin_memory=pin,
+    sampler = EpochSampler(len(train_data), cfg.seed, world, rank)   # the order of epoch e depends only on (seed, e), also after a resume
+    bs = math.ceil(cfg.batch_size / world)   # per process and step
+    loader = DataLoader(train_data, batch_size=bs, sampler=sampler, drop_last=len(sampler) > bs, pin_memory=pin,
                         generator=torch.Generator().manual_seed(cfg.seed), num_workers=workers, persistent_workers=workers > 0)
-    n_batches = math.ceil(len(train_data) / cfg.batch_size)
+    n_batches = math.ceil(len(sampler) / bs)
     t0 = time.time()
     stopped = "max epochs"
     bar = tqdm(range(start, cfg.epochs), initial=start, total=cfg.epochs, desc="training", unit="epoch",
-               disable=not progress, mininterval=1.0, dynamic_ncols=True)
+               disable=not progress or rank > 0, mininterval=1.0, dynamic_ncols=True)
     for epoch in bar:
         if bad > cfg.patience and epoch > warm_end:
             stopped = "early stopping"; break
-        torch.manual_seed(epoch_seed(cfg.seed, epoch))
+        torch.manual_seed(_rank_seed(cfg.seed, epoch, rank))
         sampler.set_epoch(epoch)
         model.train()
-        sums, n = {}, 0
+        acc, n = None, 0   # sample-weighted loss sums, kept on the device: no synchronisation per step
         for i, batch in enumerate(loader):
             batch = _prepare(batch, device, cfg)
             if augment is not None: batch = augment(batch)
             w = beta * min(1.0, (epoch + i / n_batches) / cfg.kl_warmup) if cfg.kl_warmup else beta
-            with _autocast(device, cfg): out_ = model.loss(batch, w)
+            with _autocast(device, cfg): out_ = step(batch, w)
             opt.zero_grad(set_to_none=True)
             out_["loss"].backward()
             if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             k = len(batch[0]); n += k
-            for key, v in out_.items(): sums[key] = sums.get(key, 0.0) + float(v.detach()) * k
+            stats = torch.stack([v.detach().double() for v in out_.values()]) * k
+            acc = stats if acc is None else acc + stats
+        sums, n = _global_sums(dict(zip(out_, acc.tolist())), n, world)
         if not math.isfinite(sums["loss"]): raise AdvaeError(f"training diverged at epoch {epoch} (loss is {sums['loss']}); lower lr or beta")
-        with _autocast(device, cfg): val = validation_losses(model, val_loader, beta, device, seed=epoch_seed(cfg.seed, -2), cfg=cfg)
+        val = None
+        if rank == 0:
+            with _autocast(device, cfg): val = validation_losses(model, val_loader, beta, device, seed=epoch_seed(cfg.seed, -2), cfg=cfg)
+        val = _from_main(val, world)
         rec = {"epoch": epoch, **{f"train_{k}": v / n for k, v in sums.items()}, **{f"val_{k}": v for k, v in val.items()},
                "kl_weight": w, "lr": opt.param_groups[0]["lr"]}
         history.append(rec)
@@ -231,19 +280,22 @@ def train(model: torch.nn.Module, train_data: Dataset, val_data: Dataset, cfg: T
                 best_val, best_epoch, bad = val[cfg.monitor], epoch, 0
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else: bad += 1
+        if rank > 0: continue
         if on_epoch is not None: on_epoch(epoch, model, rec)
         bar.set_postfix(loss=f"{rec['train_loss']:.3g}", recon=f"{rec['train_recon']:.3g}", kl=f"{rec['train_kl']:.3g}", val=f"{val['loss']:.3g}", refresh=False)
         if ckpt is not None:
             save_checkpoint(ckpt, model, opt, best_state, {"epoch": epoch, "history": history, "best_val": best_val if math.isfinite(best_val) else None,
-                                                               "best_epoch": best_epoch, "bad": bad})
+                                                               "best_epoch": best_epoch, "bad": bad} | ({"world_size": world} if world > 1 else {}))
     bar.close()
     model.load_state_dict(best_state)
     model.eval()
     res = TrainResult(history, best_epoch, best_val, stopped, time.time() - t0)
-    log.info(f"training: {len(history)} epochs ({stopped}), best validation {cfg.monitor} {best_val:.4g} at epoch {best_epoch}, weights restored")
+    if rank > 0: return res
+    log.info(f"training: {len(history)} epochs ({stopped}), best validation {cfg.monitor} {best_val:.4g} at epoch {best_epoch}, weights restored"
+             + (f"; {world} processes, {bs} samples each per step" if world > 1 else ""))
     if out is not None:
-        save_model(model, out/"weights.safetensors", extra={"best_epoch": best_epoch, "train_config": asdict(cfg)})
+        save_model(model, out/"weights.safetensors", extra={"best_epoch": best_epoch, "train_config": asdict(cfg), "world_size": world})
         write_json(out/"history.json", {"history": history, "best_epoch": best_epoch, "best_val": best_val, "monitor": cfg.monitor, "stopped": stopped,
-                                        "train_config": asdict(cfg)})
+                                        "train_config": asdict(cfg), "world_size": world, "batch_per_process": bs})
         plot_loss_curves(history, curves or out/"loss_curves.png", best_epoch)
     return res

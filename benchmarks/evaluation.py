@@ -5,26 +5,14 @@ Inputs are SIMULATED (a 20-factor Gaussian with two classes; no real data is thi
 privacy and TSTR/TRTR (the augmentation experiment is timed apart: it fits generators, so its cost is theirs).
 Writes benchmarks/results/evaluation.json and prints a table. Target (issue 4): under 60 s on 2 cores.
 """
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from _common import machine
 from advae.core import write_json
 from advae.evaluation import assess, fit_embedding, utility
-
-
-def machine() -> dict:
-    "Cores, CPU model and GPU (if any) of this machine."
-    cpu = platform.processor()
-    try: cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name"))
-    except (OSError, StopIteration): pass
-    return {"cores": os.cpu_count(), "cpu": cpu, "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "python": sys.version.split()[0], "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
 
 
 def simulated(n: int, d: int, rng: np.random.Generator, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import random
+import re
 import shutil
 import tempfile
 import tomllib
@@ -29,11 +30,12 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['log', 'DIGEST_KEY', 'DIST_TIMEOUT', 'AdvaeError', 'errors_about', 'set_quiet', 'atomic_path', 'write_json',
-           'read_json', 'file_sha256', 'write_safetensors', 'read_safetensors', 'seed_everything', 'resolve_device',
-           'distributed', 'main_process', 'single_process', 'start_distributed', 'stop_distributed', 'on_main',
-           'on_every', 'coerce_value', 'config_keys', 'closest_key', 'make_config', 'parse_sets', 'read_config_file',
-           'prepare_run_dir', 'clear_run_dir', 'RunDir', 'run_stages', 'split_samples', 'encode_labels']
+__all__ = ['log', 'DIGEST_KEY', 'DIST_TIMEOUT', 'AdvaeError', 'errors_about', 'set_quiet', 'atomic_path', 'remove_stale_temps',
+           'write_json', 'read_json', 'file_sha256', 'write_safetensors', 'read_safetensors', 'seed_everything',
+           'resolve_device', 'distributed', 'main_process', 'single_process', 'start_distributed', 'stop_distributed',
+           'on_main', 'on_every', 'coerce_value', 'config_keys', 'closest_key', 'make_config', 'parse_sets',
+           'read_config_file', 'prepare_run_dir', 'clear_run_dir', 'RunDir', 'run_stages', 'split_samples',
+           'encode_labels']
 
 # %% ../nbs/00_core.ipynb #23c594d9
 class AdvaeError(Exception):
@@ -105,6 +107,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+def remove_stale_temps(folder: str | os.PathLike) -> list[str]:
+    """Delete the temporary files that `atomic_path` leaves in `folder` when its process is killed mid-write (SIGKILL,
+    power loss: the `finally` never runs). Call it only where no other process writes into `folder`; returns the names removed."""
+    gone = []
+    for f in Path(folder).glob(".*.tmp*"):
+        if f.is_file() and re.fullmatch(r"\..+\.[A-Za-z0-9_]{8}\.tmp(\.[^.]+){0,2}", f.name):   # mkstemp's 8-character infix
+            f.unlink(missing_ok=True); gone.append(f.name)
+    return sorted(gone)
 
 # %% ../nbs/00_core.ipynb #272a11f0
 def _jsonable(o: Any) -> Any:

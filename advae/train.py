@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from .core import AdvaeError, distributed, log, read_safetensors, resolve_device, write_json, write_safetensors
+from .core import AdvaeError, distributed, log, read_safetensors, remove_stale_temps, resolve_device, write_json, write_safetensors
 from .models import check_state, save_model
 from .plots import plot_loss_curves
 
@@ -227,6 +227,8 @@ def train(model: torch.nn.Module, train_data: Dataset, val_data: Dataset, cfg: T
     warm_end = max(0, min(cfg.kl_warmup, cfg.epochs) - 1)   # first epoch that may be chosen as best
     history, best_state, start = [], {k: v.detach().clone() for k, v in model.state_dict().items()}, 0
     best_val, best_epoch, bad = math.inf, -1, 0
+    if resume and out is not None and rank == 0 and (gone := remove_stale_temps(out)):
+        log.info(f"removed {len(gone)} half-written file(s) that a killed run left in {out}: {', '.join(gone)}")
     if resume and ckpt is not None and ckpt.exists():
         best_state, prog = load_checkpoint(ckpt, model, opt)
         history, start, best_val, best_epoch, bad = prog["history"], prog["epoch"] + 1, prog["best_val"], prog["best_epoch"], prog["bad"]

@@ -145,7 +145,9 @@ def main() -> dict:
     if base.returncode: raise SystemExit(f"baseline child failed:\n{base.stdout}")
     baseline = int(base.stdout.split()[-1]) / 1024
     result = CACHE/"child.json"
+    load_before = os.getloadavg()[0]
     run, polled, wall = measure([py, __file__, "--child", str(result), *argv])
+    load_after = os.getloadavg()[0]
     if run.returncode: raise SystemExit(f"advae gene run failed:\n{run.stdout[-4000:]}")
     r = json.loads(result.read_text())
     peak = max(s["peak_rss_mb"] for s in r["stages"].values())
@@ -154,6 +156,8 @@ def main() -> dict:
     res = {"benchmark": "expression_scale", "issue": 5, "inputs": inputs,
            "command": "advae " + " ".join(str(Path(a).relative_to(ROOT)) if a.startswith(str(ROOT)) else a for a in argv),
            "settings_not_default": SETTINGS, "machine": machine(), "device": "cpu",
+           "load_average_1min": {"before": round(load_before, 2), "after": round(load_after, 2),
+                                 "note": "the machine is shared: a load above its core count means other work ran beside the benchmark and times are longer"},
            "memory": {"peak_rss_mb": round(peak), "baseline_rss_mb": round(baseline), "peak_minus_baseline_mb": round(peak - baseline),
                       "bound_mb": bound, "within_bound": peak - baseline <= bound, "peak_rss_polled_by_parent_mb": round(polled),
                       "stage_of_peak": max(r["stages"], key=lambda k: r["stages"][k]["peak_rss_mb"]),
@@ -175,7 +179,7 @@ def main() -> dict:
     print(f"  input {inputs['file']} ({inputs['file_mb']} MB), {N_SAMPLES} x {N_FEATURES}; settings {SETTINGS}")
     for k, v in r["stages"].items():
         print(f"  {k:12s} {v['seconds']:7.1f} s   peak RSS {v['peak_rss_mb']:6d} MB (+{v['peak_rss_mb'] - baseline:5.0f} over the baseline)")
-    print(f"  {'total':12s} {r['seconds']:7.1f} s")
+    print(f"  {'total':12s} {r['seconds']:7.1f} s   (1-minute load average {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)")
     print(f"  peak {peak:.0f} MB (in {res['memory']['stage_of_peak']}) - baseline {baseline:.0f} MB = {peak - baseline:.0f} MB; bound 3 x "
           f"{inputs['float32_matrix_mb']:.0f} MB = {bound:.0f} MB -> {'met' if res['memory']['within_bound'] else 'NOT met'} (the parent's poll saw {polled:.0f} MB)")
     print(f"  synthetic output: {res['synthetic_files_mb']} MB of TSV; figures (resampled data, not real probes): R^2 {res['figures']['r2']:.3f}, "

@@ -178,11 +178,12 @@ def loader_throughput(run: MRIRun, device: torch.device, batch: int = BATCH, sec
 class _Budget(Exception): pass
 
 
-def time_to_quality(run: MRIRun, device: torch.device, budget: float) -> dict:
+def time_to_quality(run: MRIRun, device: torch.device, budget: float, seed: int | None = None) -> dict:
     """Train the run's default model (the engine, its default settings) for at most `budget` seconds of training and follow
     held-out SSIM of posterior-mean reconstructions after every epoch (evaluation time excluded); compare with the PCA
-    baseline that `advae mri evaluate` reports (k = latent components, fitted on the training slices)."""
-    cfg = run.config
+    baseline that `advae mri evaluate` reports (k = latent components, fitted on the training slices). `seed` replaces the run's
+    seed for the model's initialisation and the training order (the split stays the run's)."""
+    cfg = run.config if seed is None else replace(run.config, seed=seed)
     tr, va, te = _datasets(run, "train", "val", "test")
     x_tr = np.asarray(tr.slices[tr.rows], dtype=np.float32)
     x_te = np.asarray(te.slices[te.rows], dtype=np.float32)

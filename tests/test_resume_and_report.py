@@ -36,9 +36,12 @@ def test_kill_and_resume_gives_the_uninterrupted_weights(tmp_path):
     p.wait()
     killed_at = _progress(out/"model"/"checkpoint.safetensors")
     assert 30 <= killed_at < 119 and not (out/"model"/"weights.safetensors").exists()
+    # a kill during a checkpoint write leaves atomic_path's temporary file; plant one so that the test does not hang on timing
+    (out/"model"/".checkpoint.safetensors.k1ll3d0x.tmp.safetensors").write_bytes(b"half-written")
     r = advae("--quiet", "gene", "run", "--data", "demo:ad_biomarkers", "--out", out, *SETTINGS, "--resume")
     assert r.returncode == 0, r.stderr
     assert f"resuming from the checkpoint of epoch {killed_at}" in (out/"log.txt").read_text()
+    assert not list((out/"model").glob(".*.tmp*")), "the resumed run left a half-written file behind"
     a, b = load_file(ref/"model"/"weights.safetensors"), load_file(out/"model"/"weights.safetensors")
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
     assert (ref/"synthetic"/"synthetic.tsv").read_bytes() == (out/"synthetic"/"synthetic.tsv").read_bytes()

@@ -137,6 +137,9 @@ def find_subjects(cfg: MRIConfig) -> tuple[list[Subject], list[dict], dict[str, 
     elif cfg.label: raise AdvaeError(f"--label {cfg.label} needs --metadata (a table with that column)")
     elif cfg.select and cfg.select.strip().lower() != "all": raise AdvaeError("--select needs --metadata (a table to select from)")
     if not subjects: raise AdvaeError("no subject left; see the preprocessing log for why each was skipped", cfg.data)
+    if labels and len(set(labels.values())) < 2:   # checked here, before hours of slicing, not at the split
+        raise AdvaeError(f"column {cfg.label!r} has a single class ({next(iter(labels.values()))!r}) among the {len(subjects)} subject(s) used; "
+                         "a conditional model needs at least two classes (leave out --label, or change --select)", cfg.metadata)
     log.info(f"subjects: {len(subjects)} used")
     return subjects, records, labels, kind
 

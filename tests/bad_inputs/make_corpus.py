@@ -121,8 +121,8 @@ CASES = [
          F("mri/metadata_duplicated.csv"), ("duplicated", "subj1")),
     Case("mri-label-missing", "--label names a column the metadata does not have",
          _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--label", "Braak"), F("mri/metadata_one_class.csv"), ("'Braak'",)),
-    Case("mri-label-one-class", "every subject has the same label; stratification needs two classes",
-         _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--label", "CDR"), F("mri/metadata_one_class.csv"), ("single class",)),
+    Case("mri-label-one-class", "every subject has the same label: refused before any slicing, a conditional model needs two classes",
+         _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--label", "CDR"), F("mri/metadata_one_class.csv"), ("single class", "'CDR'")),
     Case("mri-select-bad-column", "--select on a column the metadata does not have",
          _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--select", "MMSE > 20"), F("mri/metadata_one_class.csv"), ("'MMSE'",)),
 ]

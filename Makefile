@@ -46,7 +46,8 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 # Every benchmark on this machine's CPU (under 15 minutes on 2 cores), then the table (benchmarks/results/summary.md).
-# On a GPU machine, benchmarks/gpu.sh runs the MRI training benchmark on CUDA.
+# On a GPU machine, benchmarks/gpu.sh runs the MRI training benchmark on CUDA; benchmarks/mri_seeds.py (not here:
+# about 4 minutes per seed) gives the seed-to-seed spread that the CPU-vs-GPU row is judged against.
 bench: setup
 	$(BIN)/python benchmarks/evaluation.py
 	$(BIN)/python benchmarks/mri_preprocess.py

@@ -180,6 +180,11 @@ def print_summary(m: dict, out=None) -> None:
 # %% ../nbs/11_cli.ipynb #2ae858e4
 MULTI = ("run", "preprocess", "train")   # the stages that several processes (torchrun) can run
 
+def _error_line(text: str) -> None:
+    "Write one line to stderr in a single write, so that the lines of several processes sharing a pipe (torchrun) never run into each other."
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
 @contextlib.contextmanager
 def _processes(args: argparse.Namespace):
     "Join the process group when torchrun started this command (`WORLD_SIZE` > 1), for the stages that use one; leave it at the end."
@@ -201,11 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _processes(args): return _pipeline(args)
     except AdvaeError as e:
         if debug: raise
-        print(f"advae: {e}", file=sys.stderr)
+        _error_line(f"advae: {e}")
         return e.exit_code
     except KeyboardInterrupt:
         if debug: raise
-        print("advae: interrupted; continue with the same command and --resume", file=sys.stderr)
+        _error_line("advae: interrupted; continue with the same command and --resume")
         return 130
     except SystemExit as e:   # --help and --version
         return int(e.code or 0)

@@ -147,7 +147,8 @@ def alpha_precision_beta_recall(real: np.ndarray, synthetic: np.ndarray, levels:
     if dims: real, synthetic = whiten(real, synthetic, dims=dims)
     a = (np.arange(levels) + 0.5) / levels
     p, r = _ball_shares(real, synthetic, a), _ball_shares(synthetic, real, a)
-    return {"alpha_precision": round(float(1 - 2 * np.abs(p - a).mean()), 6), "beta_recall": round(float(1 - 2 * np.abs(r - a).mean()), 6),
+    score = lambda share: max(0.0, round(float(1 - 2 * np.abs(share - a).mean()), 6))   # >= 0 for a monotone share; max() drops a rounded -0.0
+    return {"alpha_precision": score(p), "beta_recall": score(r),
             "curves": {"level": a.round(4).tolist(), "precision": p.round(4).tolist(), "recall": r.round(4).tolist()}}
 
 def coverage(real: np.ndarray, synthetic: np.ndarray, k: int = 5, dims: int | None = 10) -> float:

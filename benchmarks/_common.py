@@ -27,3 +27,9 @@ def result_path(name: str, device: str = "cpu") -> Path:
     if device == "cpu": return RESULTS/f"{name}_cpu.json"
     return RESULTS/f"{name}_cuda_{re.sub(r'[^A-Za-z0-9]+', '_', torch.cuda.get_device_name(0)).strip('_')}.json"
 
+
+def memory_mb(pid: int | str = "self") -> dict[str, float]:
+    "Resident memory (`VmRSS`) and its peak so far (`VmHWM`) of a process, in MB, from /proc (empty when the process has gone)."
+    try: text = Path(f"/proc/{pid}/status").read_text()
+    except OSError: return {}
+    return {k: int(v) / 1024 for k, v in re.findall(r"(VmRSS|VmHWM):\s+(\d+) kB", text)}

@@ -19,7 +19,6 @@ prints a table.
 """
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from _common import RESULTS, machine
+from _common import RESULTS, machine, memory_mb
 from advae.core import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,13 +91,6 @@ def build_input() -> dict:
 STAGES = ("load_input", "preprocess", "train_model", "generate", "evaluate")
 
 
-def _status(pid: int | str = "self") -> dict[str, float]:
-    "VmRSS and VmHWM of a process, in MB (empty when it has gone)."
-    try: text = Path(f"/proc/{pid}/status").read_text()
-    except OSError: return {}
-    return {k: int(v) / 1024 for k, v in re.findall(r"(VmRSS|VmHWM):\s+(\d+) kB", text)}
-
-
 def child(result: str, argv: list[str]) -> None:
     """In the child: run `advae <argv>` through `advae.cli.main`, each stage function of advae.gene wrapped to reset the
     process's peak RSS (/proc/self/clear_refs) at its start and read it (VmHWM) at its end; writes `result` (JSON)."""
@@ -108,13 +100,13 @@ def child(result: str, argv: list[str]) -> None:
     def timed(name, f):
         def run(*a, **k):
             Path("/proc/self/clear_refs").write_text("5")
-            start, t0 = _status()["VmRSS"], time.perf_counter()
+            start, t0 = memory_mb()["VmRSS"], time.perf_counter()
             try: return f(*a, **k)
             finally: stages[name] = {"seconds": round(time.perf_counter() - t0, 1), "rss_at_start_mb": round(start),
-                                     "peak_rss_mb": round(_status()["VmHWM"]), "rss_at_end_mb": round(_status()["VmRSS"])}
+                                     "peak_rss_mb": round(memory_mb()["VmHWM"]), "rss_at_end_mb": round(memory_mb()["VmRSS"])}
         return run
     for name in STAGES: setattr(gene, name, timed(name, getattr(gene, name)))
-    before, rc = _status()["VmRSS"], 1
+    before, rc = memory_mb()["VmRSS"], 1
     t0 = time.perf_counter()
     try: rc = advae.cli.main(argv)
     finally: Path(result).write_text(json.dumps({"rc": rc, "seconds": round(time.perf_counter() - t0, 1), "rss_before_run_mb": round(before), "stages": stages}))
@@ -128,7 +120,7 @@ def measure(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
     seen = [0.0]
     def poll():
         while p.poll() is None:
-            seen[0] = max(seen[0], _status(p.pid).get("VmRSS", 0.0))
+            seen[0] = max(seen[0], memory_mb(p.pid).get("VmRSS", 0.0))
             time.sleep(0.05)
     t = threading.Thread(target=poll, daemon=True); t.start()
     out, _ = p.communicate(); t.join()

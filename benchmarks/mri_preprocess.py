@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine, result_path
+from _common import machine, memory_mb, result_path
 from advae.core import set_quiet, write_json
 from advae.mri_data import Subject, build_store, demo_subjects, load_volume
 
@@ -47,23 +47,19 @@ def simulated_cohort(folder: Path, seed: int = 0) -> list[Path]:
     return out
 
 
-def rss_mb(field: str = "VmRSS") -> float:
-    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(field))
-    return int(line.split()[1]) / 1024
-
-
 def slice_cohort(files: list[str], n: int, workers: int, out: str) -> dict:
     "Build a store of `n` subjects (cycling through `files`) with `workers` processes; time and peak memory (run in a fresh process)."
     set_quiet(True)
     subjects = [Subject(f"SIM{i:04d}", Path(files[i % len(files)])) for i in range(n)]
-    base = rss_mb()
+    base = memory_mb()["VmRSS"]
     t0 = time.perf_counter()
     store = build_store(subjects, out, n_slices=20, size=128, workers=workers)
     dt = time.perf_counter() - t0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # the largest worker (KB on Linux)
+    peak = memory_mb()["VmHWM"]
     return {"subjects": n, "workers": workers, "seconds": dt, "volumes_per_s": n / dt, "slices": len(store),
-            "store_mb": (Path(out)/"slices.npy").stat().st_size / 2**20, "main_rss_before_mb": base, "main_peak_rss_mb": rss_mb("VmHWM"),
-            "main_rise_mb": rss_mb("VmHWM") - base, "largest_worker_peak_rss_mb": kids if workers > 1 else None}
+            "store_mb": (Path(out)/"slices.npy").stat().st_size / 2**20, "main_rss_before_mb": base, "main_peak_rss_mb": peak,
+            "main_rise_mb": peak - base, "largest_worker_peak_rss_mb": kids if workers > 1 else None}
 
 
 def main() -> dict:

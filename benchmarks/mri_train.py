@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from _common import machine, result_path
+from _common import machine, memory_mb, result_path
 from advae.core import make_config, set_quiet, write_json
 from advae.image_metrics import pca_baseline, reconstruction_metrics
 from advae.mri import DEMO_LABEL, MRIConfig, MRIRun, _datasets, find_subjects, preprocess, resolve_precision
@@ -38,12 +38,6 @@ def demo_run(folder: Path) -> MRIRun:
     "The demo preprocessed as `advae mri run --data demo` does (conditioned on its brain label), into `folder`."
     cfg = make_config(MRIConfig, {"data": "demo", "label": DEMO_LABEL})
     return preprocess(cfg, folder, find_subjects(cfg))
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    "This process's resident memory (`VmRSS`) or its peak so far (`VmHWM`), MB."
-    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(field))
-    return int(line.split()[1]) / 1024
 
 
 def matmul_peak(device: torch.device, dtype: torch.dtype, n: int, reps: int = 5) -> float:
@@ -116,7 +110,7 @@ def step_throughput(run_path: str, device: str, precision: str, channels_last: b
     dev = torch.device(device)
     peak = matmul_peak(dev, torch.bfloat16 if precision == "bf16" else torch.float32, 8192 if dev.type == "cuda" else 2048)
     if device == "cuda": torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()   # the matmul's buffers are not the step's
-    rss0 = rss_mb()
+    rss0 = memory_mb()["VmRSS"]
     step, batches, sync = _stepper(run_path, device, precision, channels_last, batch)
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds or n < 3:
@@ -124,7 +118,7 @@ def step_throughput(run_path: str, device: str, precision: str, channels_last: b
     sync()
     dt = time.perf_counter() - t0
     mem = ({"peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20} if device == "cuda" else
-           {"peak_rss_mb": rss_mb("VmHWM"), "rss_before_model_mb": rss0})
+           {"peak_rss_mb": memory_mb()["VmHWM"], "rss_before_model_mb": rss0})
     return {"precision": precision, "channels_last": channels_last, "batch": batch, "steps": n, "seconds": dt,
             "slices_per_s": n * batch / dt, "threads": torch.get_num_threads(), "matmul_peak_here_gflops": peak} | mem
 

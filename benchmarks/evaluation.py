@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from _common import machine
-from advae.core import write_json
-from advae.evaluation import assess, fit_embedding, utility
+from advae.core.io import write_json
+from advae.evaluation.scorecard import assess, utility
+from advae.evaluation.space import fit_embedding
 
 
 def simulated(n: int, d: int, rng: np.random.Generator, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

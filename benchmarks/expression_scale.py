@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from _common import RESULTS, machine, memory_mb
-from advae.core import write_json
+from advae.core.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT/"runs"/"bench"
@@ -45,7 +45,7 @@ IMPORTS = "import advae, advae.cli, advae.gene, advae.evaluation, torch, sklearn
 def resampled_input(n: int = N_SAMPLES, d: int = N_FEATURES, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """RESAMPLED, not real 40,000-probe data: (probes-in-rows table (d, 2 + n), sample sheet (n, 2)) built from the real
     `demo:tissue` arrays as the module docstring describes."""
-    from advae.expression import load_demo
+    from advae.gene.io import load_demo
     real = load_demo("tissue")
     rng = np.random.default_rng(seed)
     tissue = real.obs["tissue"].to_numpy()

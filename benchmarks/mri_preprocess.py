@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from _common import machine, memory_mb, result_path
-from advae.core import set_quiet, write_json
-from advae.mri_data import Subject, build_store, demo_subjects, load_volume
+from advae.core.errors import set_quiet
+from advae.core.io import write_json
+from advae.mri.io import Subject, demo_subjects, load_volume
+from advae.mri.preprocess import build_store
 
 FILES = 16
 

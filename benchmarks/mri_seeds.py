@@ -19,8 +19,9 @@ from pathlib import Path
 import torch
 
 from _common import machine, result_path
-from advae.core import set_quiet, write_json
-from advae.mri import MRIRun
+from advae.core.errors import set_quiet
+from advae.core.io import write_json
+from advae.mri.pipeline import MRIRun
 from mri_train import demo_run, time_to_quality
 
 

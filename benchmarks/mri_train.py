@@ -25,11 +25,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from _common import machine, memory_mb, result_path
-from advae.core import make_config, set_quiet, write_json
-from advae.image_metrics import pca_baseline, reconstruction_metrics
-from advae.mri import DEMO_LABEL, MRIConfig, MRIRun, _datasets, find_subjects, preprocess, resolve_precision
-from advae.models import MRIVAE
-from advae.train import EpochSampler, _autocast, loader_workers, train
+from advae.core.config import make_config
+from advae.core.errors import set_quiet
+from advae.core.io import write_json
+from advae.mri.metrics import pca_baseline, reconstruction_metrics
+from advae.mri.pipeline import DEMO_LABEL, MRIConfig, MRIRun, _datasets, find_subjects, preprocess, resolve_precision
+from advae.models.conv import MRIVAE
+from advae.training.trainer import EpochSampler, _autocast, loader_workers, train
 
 BATCH = 32   # the reference batch for throughput
 

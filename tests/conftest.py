@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from advae.mri_data import demo_subjects
+from advae.mri.io import demo_subjects
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,7 +124,7 @@ def sets(*pairs: str) -> list[str]:
 def small_gene_run(tmp_path_factory):
     """A short conditional gene run (on `Class`) on the real AD biomarker demo written as a clinic's `.h5ad`: distinctive subject
     IDs, ages and genotypes in `obs`. Returns (run directory, the real subject IDs); tests that write copy it first (`copy_run`)."""
-    from advae.expression import load_demo, write_h5ad
+    from advae.gene.io import load_demo, write_h5ad
     d = tmp_path_factory.mktemp("gene_small")
     demo = load_demo("ad_biomarkers")
     ids = [f"ADRC-{7001 + 13 * i}" for i in range(len(demo.samples))]

@@ -4,8 +4,9 @@ import json
 
 import numpy as np
 
-from advae.evaluation import copy_generator, fit_embedding, privacy
-from advae.expression import load_demo
+from advae.evaluation.privacy import copy_generator, privacy
+from advae.evaluation.space import fit_embedding
+from advae.gene.io import load_demo
 from conftest import advae, copy_run
 
 KEYS = {"synthetic": ("detection_auc", "mmd", "alpha_precision", "beta_recall"),

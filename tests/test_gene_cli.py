@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from advae.expression import load_demo, read_expression
+from advae.gene.io import load_demo, read_expression
 from conftest import advae, copy_run
 
 

@@ -109,7 +109,7 @@ def test_report_renders_with_an_injected_latent(tmp_path):
 
 def test_mri_demo_beats_both_baselines_and_samples_are_brains(tmp_path):
     "The issue's acceptance test on the two demo brains with default settings (about 3 minutes on 2 cores)."
-    from advae.mri_data import COLIN27
+    from advae.mri.io import COLIN27
     if not COLIN27.is_file():   # `make setup` installs Debian's mricron-data; without it the demo has one brain and is another test
         pytest.skip(f"{COLIN27} (Debian's mricron-data) is not installed: the two-brain demo cannot run")
     out = tmp_path/"demo"
@@ -121,7 +121,7 @@ def test_mri_demo_beats_both_baselines_and_samples_are_brains(tmp_path):
         base = m["baselines"][name]["reconstruction"]["test"]
         for k in ("ssim", "ssim_brain", "psnr"): assert vae[k] > base[k], (name, k, vae[k], base[k])
     x = np.asarray(nib.load(out/"synthetic"/"synthetic.nii.gz").dataobj).transpose(2, 0, 1)     # (n, 128, 128)
-    from advae.mri_data import open_store
+    from advae.mri.preprocess import open_store
     real = np.asarray(open_store(out/"preprocess"/"store").slices, dtype=np.float32)
     corners = np.concatenate([x[:, :8, :8], x[:, :8, -8:], x[:, -8:, :8], x[:, -8:, -8:]], 1)
     assert corners.mean() < -0.9                                                 # a black background, not a grey square

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from advae.core import AdvaeError
-from advae.mri_data import (SliceDataset, Subject, auto_z_range, axial_slices, build_store, find_oasis,
-                            find_volumes, load_volume, match_metadata, open_store, read_metadata, select_subjects)
+from advae.core.errors import AdvaeError
+from advae.mri.preprocess import SliceDataset, auto_z_range, axial_slices, build_store, open_store
+from advae.mri.io import Subject, find_oasis, find_volumes, load_volume, match_metadata, read_metadata, select_subjects
 
 from conftest import FIXTURE, GRID, XLSX, t88, to_t88   # the brains/release fixtures come from conftest
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from advae.core import read_safetensors
+from advae.core.io import read_safetensors
 from conftest import advae, sets
 
 EPOCHS = 7

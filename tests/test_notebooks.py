@@ -6,10 +6,10 @@ import pytest
 from nbdev.test import test_nb as run_notebook   # renamed so pytest does not collect it
 
 NBS = Path(__file__).resolve().parents[1]/"nbs"
-NOTEBOOKS = sorted(p for p in NBS.glob("*.ipynb") if not p.name.startswith(("_", ".")))
+NOTEBOOKS = sorted(p for p in NBS.rglob("*.ipynb") if not p.name.startswith(("_", ".")) and ".ipynb_checkpoints" not in p.parts)
 
 
-@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[str(p.relative_to(NBS).with_suffix("")) for p in NOTEBOOKS])
 def test_notebook(nb: Path):
     ok, seconds = run_notebook(nb, do_print=False)
     assert ok, f"{nb.name} failed (see the traceback above)"

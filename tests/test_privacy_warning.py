@@ -8,8 +8,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from advae.gene import GeneRun, synthetic_privacy as gene_privacy
-from advae.mri import MRIRun, synthetic_privacy as mri_privacy
+from advae.gene.pipeline import GeneRun, synthetic_privacy as gene_privacy
+from advae.mri.pipeline import MRIRun, synthetic_privacy as mri_privacy
 from conftest import advae, copy_run
 
 FIGURES = ("dcr_share_closer_to_train", "mia_auc", "at_risk", "n_train", "n_holdout", "n_synthetic")

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from advae.core import AdvaeError, config_keys, make_config, parse_sets, read_config_file
-from advae.expression import NA_VALUES, read_expression, read_sample_sheet
-from advae.gene import GeneConfig, load_input, preprocess
-from advae.mri import MRIConfig
-from advae.mri_data import read_metadata
+from advae.core.errors import AdvaeError
+from advae.core.config import config_keys, make_config, parse_sets, read_config_file
+from advae.gene.io import NA_VALUES, read_expression, read_sample_sheet
+from advae.gene.pipeline import GeneConfig, load_input, preprocess
+from advae.mri.pipeline import MRIConfig
+from advae.mri.io import read_metadata
 
 # ADVAE_HYPOTHESIS_EXAMPLES=2000 searches longer (the default keeps the file to seconds)
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")   # a warning would be a second line on the terminal

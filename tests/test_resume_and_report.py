@@ -18,7 +18,7 @@ SETTINGS = ["--set", "epochs=120", "--set", "patience=1000", "--set", "n_synthet
 def _progress(ckpt: Path) -> int:
     "Epoch of the last checkpoint, or -1 (the file is replaced atomically, so it is never half-written)."
     if not ckpt.exists(): return -1
-    from advae.models import read_safetensors
+    from advae.core.io import read_safetensors
     return json.loads(read_safetensors(ckpt)[1]["progress"])["epoch"]
 
 

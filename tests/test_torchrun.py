@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from advae.core import read_safetensors
-from advae.expression import read_expression
+from advae.core.io import read_safetensors
+from advae.gene.io import read_expression
 from conftest import sets
 
 SETTINGS = sets("epochs=60", "kl_warmup=10", "augment_repeats=0", "n_synthetic=200")   # ~40 s on 2 cores

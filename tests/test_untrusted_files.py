@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from advae.cli import main
-from advae.core import read_safetensors, write_safetensors
-from advae.models import load_model, save_model
+from advae.core.io import read_safetensors, write_safetensors
+from advae.models.io import load_model, save_model
 from conftest import ROOT, advae, copy_run
 
 

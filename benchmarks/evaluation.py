@@ -12,8 +12,9 @@ import numpy as np
 
 from _common import machine
 from advae.core.io import write_json
-from advae.evaluation.scorecard import assess, utility
+from advae.evaluation.scorecard import assess
 from advae.evaluation.space import fit_embedding
+from advae.evaluation.utility import utility
 
 
 def simulated(n: int, d: int, rng: np.random.Generator, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

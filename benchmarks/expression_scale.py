@@ -13,9 +13,11 @@ microarray; `demo:tissue`), NOT real 40,000-probe data. How it is built (`resamp
 
 The run: `advae gene run --data <tsv.gz> --samples <sheet> --label tissue --set ...` through `advae.cli.main` in a child
 process. The child resets its peak-RSS counter (/proc/self/clear_refs) at the start of each stage and reads VmHWM at its end,
-so each stage has its own peak; the parent also polls the child's VmRSS. The baseline is a second child that only imports
-what the run imports (advae, torch, sklearn, scipy, pandas, matplotlib). Writes benchmarks/results/expression_scale.json and
-prints a table.
+so each stage has its own peak; the parent also polls the child's VmRSS. The stages are the expression modality's loading
+and preprocessing, then the shared stages of `advae.pipeline` (train, generate, evaluate) with, between training and
+generating, the shared evaluation space that the run builds once for both (`eval_data`). The baseline is a second child that
+only imports what the run imports (advae, torch, sklearn, scipy, pandas, matplotlib). Writes
+benchmarks/results/expression_scale.json and prints a table.
 """
 import json
 import os
@@ -38,8 +40,9 @@ INPUT = CACHE/f"tissue_resampled_{N_SAMPLES}x{N_FEATURES}_seed{SEED}.tsv.gz"    
 SHEET = CACHE/f"tissue_resampled_{N_SAMPLES}x{N_FEATURES}_seed{SEED}_samples.csv"
 BOUND_FACTOR = 3
 # every setting that differs from GeneConfig's defaults, chosen to keep the benchmark to a few minutes on 2 cores
-SETTINGS = {"n_synthetic": 5000, "epochs": 30, "patience": 10, "kl_warmup": 10, "augment_repeats": 1, "augment_sizes": "10,20"}
-IMPORTS = "import advae, advae.cli, advae.gene, advae.evaluation, torch, sklearn.decomposition, sklearn.ensemble, scipy.stats, pandas, matplotlib.figure"
+SETTINGS = {"eval.n_synthetic": 5000, "train.epochs": 30, "train.patience": 10, "train.kl_warmup": 10, "eval.augment_repeats": 1,
+            "eval.augment_sizes": "10,20"}
+IMPORTS = "import advae, advae.cli, advae.gene, advae.pipeline, advae.evaluation, torch, sklearn.decomposition, sklearn.ensemble, scipy.stats, pandas, matplotlib.figure"
 
 
 def resampled_input(n: int = N_SAMPLES, d: int = N_FEATURES, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -88,14 +91,15 @@ def build_input() -> dict:
             "float32_matrix_mb": N_SAMPLES * N_FEATURES * 4 / 1e6}
 
 
-STAGES = ("load_input", "preprocess", "train_model", "generate", "evaluate")
-
-
 def child(result: str, argv: list[str]) -> None:
-    """In the child: run `advae <argv>` through `advae.cli.main`, each stage function of advae.gene wrapped to reset the
-    process's peak RSS (/proc/self/clear_refs) at its start and read it (VmHWM) at its end; writes `result` (JSON)."""
+    """In the child: run `advae <argv>` through `advae.cli.main`, each stage (a method of the expression modality `GENE` or
+    a function of `advae.pipeline`) wrapped to reset the process's peak RSS (/proc/self/clear_refs) at its start and read it
+    (VmHWM) at its end; writes `result` (JSON)."""
     import advae.cli
-    import advae.gene as gene
+    from advae import pipeline
+    from advae.gene.pipeline import GENE
+    where = {"load_input": (GENE, "load"), "preprocess": (GENE, "preprocess"), "train_model": (pipeline, "train_model"),
+             "eval_data": (GENE, "eval_data"), "generate": (pipeline, "generate"), "evaluate": (pipeline, "evaluate")}
     stages = {}
     def timed(name, f):
         def run(*a, **k):
@@ -105,7 +109,7 @@ def child(result: str, argv: list[str]) -> None:
             finally: stages[name] = {"seconds": round(time.perf_counter() - t0, 1), "rss_at_start_mb": round(start),
                                      "peak_rss_mb": round(memory_mb()["VmHWM"]), "rss_at_end_mb": round(memory_mb()["VmRSS"])}
         return run
-    for name in STAGES: setattr(gene, name, timed(name, getattr(gene, name)))
+    for name, (owner, attr) in where.items(): setattr(owner, attr, timed(name, getattr(owner, attr)))
     before, rc = memory_mb()["VmRSS"], 1
     t0 = time.perf_counter()
     try: rc = advae.cli.main(argv)

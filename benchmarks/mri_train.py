@@ -29,17 +29,27 @@ from advae.core.config import make_config
 from advae.core.errors import set_quiet
 from advae.core.io import write_json
 from advae.mri.metrics import pca_baseline, reconstruction_metrics
-from advae.mri.pipeline import DEMO_LABEL, MRIConfig, MRIRun, _datasets, find_subjects, preprocess, resolve_precision
+from advae.mri.pipeline import DEMO_LABEL, MRI, MRIConfig, MRIRun, datasets
+from advae.mri.preprocess import SliceDataset
 from advae.models.conv import MRIVAE
-from advae.training.trainer import EpochSampler, _autocast, loader_workers, train
+from advae.pipeline import preprocess
+from advae.training import EpochSampler, loader_workers, resolve_precision, train
+from advae.training.steps import _autocast
 
 BATCH = 32   # the issue's reference batch for throughput
 
 
 def demo_run(folder: Path) -> MRIRun:
     "The demo preprocessed as `advae mri run --data demo` does (conditioned on its brain label), into `folder`."
-    cfg = make_config(MRIConfig, {"data": "demo", "label": DEMO_LABEL})
-    return preprocess(cfg, folder, find_subjects(cfg))
+    cfg = make_config(MRIConfig, {"data.path": "demo", "data.label": DEMO_LABEL})
+    return preprocess(MRI, cfg, folder)
+
+
+def held_out_slices(run: MRIRun) -> SliceDataset:
+    "The run's held-out test slices (the pipeline's `datasets` gives only training and validation), as a dataset."
+    store, split, codes = run.store(), np.array(run.split()["split"]), run.codes()
+    rows = np.flatnonzero(split == "test")
+    return SliceDataset(store, rows, codes[rows])
 
 
 def matmul_peak(device: torch.device, dtype: torch.dtype, n: int, reps: int = 5) -> float:
@@ -68,7 +78,7 @@ def flops_per_slice(model: MRIVAE, x: torch.Tensor, y: torch.Tensor) -> dict:
 
 def _batches(run: MRIRun, batch: int, device: torch.device, channels_last: bool) -> list[list[torch.Tensor]]:
     "The real training slices as device batches of `batch` (cycled to at least 4 batches)."
-    tr = _datasets(run, "train")[0]
+    tr = datasets(run)[0]
     x = torch.stack([tr[i][0] for i in range(len(tr))]); y = torch.as_tensor(tr.labels)
     reps = math.ceil(4 * batch / len(x))
     x, y = x.repeat(reps, 1, 1, 1), y.repeat(reps)
@@ -83,11 +93,10 @@ def _stepper(run_path: str, device: str, precision: str, channels_last: bool, ba
     "The engine's training step (autocast, loss, backward, gradient clipping, Adam) for the run's default model: (step, batches, sync)."
     set_quiet(True)
     run, dev = MRIRun(Path(run_path)), torch.device(device)
-    cfg = run.config
-    torch.manual_seed(cfg.seed)
-    model = MRIVAE(cfg.model_config(len(run.classes()))).to(dev)
+    torch.manual_seed(run.config.seed)
+    model = MRI.build_model(run).to(dev)
     if channels_last: model.to(memory_format=torch.channels_last)
-    tc = replace(cfg.train_config(), precision=precision, channels_last=channels_last, device=device)
+    tc = replace(run.config.train, precision=precision, channels_last=channels_last, device=device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     batches = _batches(run, batch, dev, channels_last)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
@@ -155,8 +164,8 @@ def in_fresh_process(fn, *args):
 def loader_throughput(run: MRIRun, device: torch.device, batch: int = BATCH, seconds: float = 2.0) -> dict:
     """Slices per second that the engine's DataLoader (over the on-disk store, as in training) delivers to `device`, model-free;
     after one warm-up epoch (worker start-up), over at least `seconds`."""
-    tr = _datasets(run, "train")[0]
-    tc = replace(run.config.train_config(), device=str(device))
+    tr = datasets(run)[0]
+    tc = replace(run.config.train, device=str(device))
     workers = loader_workers(tc, device)
     sampler = EpochSampler(len(tr), 0)
     dl = torch.utils.data.DataLoader(tr, batch_size=batch, sampler=sampler, pin_memory=device.type == "cuda", num_workers=workers,
@@ -180,15 +189,15 @@ def time_to_quality(run: MRIRun, device: torch.device, budget: float, seed: int 
     baseline that `advae mri evaluate` reports (k = latent components, fitted on the training slices). `seed` replaces the run's
     seed for the model's initialisation and the training order (the split stays the run's)."""
     cfg = run.config if seed is None else replace(run.config, seed=seed)
-    tr, va, te = _datasets(run, "train", "val", "test")
+    (tr, va), te = datasets(run), held_out_slices(run)
     x_tr = np.asarray(tr.slices[tr.rows], dtype=np.float32)
     x_te = np.asarray(te.slices[te.rows], dtype=np.float32)
-    k = min(cfg.latent, len(x_tr) - 1)
+    k = min(cfg.model.latent, len(x_tr) - 1)
     pca_ssim = reconstruction_metrics(x_te, pca_baseline(x_tr, k, cfg.seed)(x_te))["ssim"]
     xt, yt = torch.from_numpy(x_te)[:, None].to(device), torch.as_tensor(te.labels).to(device)
     torch.manual_seed(cfg.seed)
-    model = MRIVAE(cfg.model_config(len(run.classes())))
-    tc = replace(cfg.train_config(), device=str(device))
+    model = MRI.build_model(run)
+    tc = replace(cfg.train, device=str(device))
     curve, clock = [], {"eval": 0.0, "t0": time.perf_counter()}
 
     def on_epoch(epoch: int, m: MRIVAE, rec: dict) -> None:
@@ -202,7 +211,7 @@ def time_to_quality(run: MRIRun, device: torch.device, budget: float, seed: int 
         if t > budget: raise _Budget
 
     stopped = "early stopping or max epochs"
-    try: train(model, tr, va, tc, progress=False, on_epoch=on_epoch)
+    try: train(model, tr, va, tc, cfg.seed, progress=False, on_epoch=on_epoch)
     except _Budget: stopped = f"time budget ({budget:.0f} s)"
     best = max(c["test_ssim"] for c in curve)
     first = lambda ok: next((c for c in curve if ok(c)), None)
@@ -213,7 +222,7 @@ def time_to_quality(run: MRIRun, device: torch.device, budget: float, seed: int 
             "seconds_to_within_0.01_of_best": near["train_seconds"], "epoch_within_0.01_of_best": near["epoch"],
             "train_seconds": t_train, "evaluation_seconds_excluded": round(clock["eval"], 2),
             "engine_slices_per_s": len(tr) * len(curve) / t_train, "n_train": len(tr), "n_test": len(te),
-            "batch": tc.batch_size, "precision": tc.precision, "curve": curve,
+            "batch": tc.batch_size, "precision": resolve_precision(tc.precision, tc.device), "curve": curve,
             "note": "engine throughput includes data loading, the per-epoch validation (4 posterior draws) and no checkpoint writes"}
 
 
@@ -230,20 +239,20 @@ def main() -> dict:
     run = MRIRun(Path(a.run)) if a.run else demo_run(Path(tmp.name)/"demo")
     cfg = run.config
     t_all = time.perf_counter()
+    torch.manual_seed(0)
+    m = MRI.build_model(run)
     res = {"benchmark": "mri_train", "device": a.device, "machine": machine(),
            "inputs": "the demo slice store: 2 real brains (MNI152 2009 template, Colin27), 60 slices each, 128x128, conditioned on the brain",
-           "model": asdict(cfg.model_config(len(run.classes()))) | {"parameters": sum(p.numel() for p in MRIVAE(cfg.model_config(len(run.classes()))).parameters())}}
+           "model": asdict(m.config) | {"parameters": sum(p.numel() for p in m.parameters())}}
     # counted FLOPs and the measured matmul peak
-    torch.manual_seed(0)
-    m = MRIVAE(cfg.model_config(len(run.classes())))
     b = _batches(run, BATCH, torch.device("cpu"), False)[0]
     res["flops_per_slice"] = flops_per_slice(m, *b)
     n = 8192 if dev.type == "cuda" else 2048
     res["matmul_peak_gflops"] = {"fp32": matmul_peak(dev, torch.float32, n), "bf16": matmul_peak(dev, torch.bfloat16, n), "n": n}
     if dev.type == "cuda": res["matmul_peak_gflops"]["tf32_allowed"] = torch.backends.cuda.matmul.allow_tf32
     # the training step: precisions x memory formats at batch 32, and the run's default batch; larger batches on CUDA
-    auto = resolve_precision(cfg.precision, a.device)
-    variants = [(p_, cl, BATCH) for p_ in ("fp32", "bf16") for cl in (False, True)] + [(auto, False, cfg.batch_size)]
+    auto = resolve_precision(cfg.train.precision, a.device)
+    variants = [(p_, cl, BATCH) for p_ in ("fp32", "bf16") for cl in (False, True)] + [(auto, False, cfg.train.batch_size)]
     if dev.type == "cuda": variants += [(auto, False, 256)]
     rows = []
     for i, (p_, cl, bs) in enumerate(variants):
@@ -254,8 +263,8 @@ def main() -> dict:
         r |= {"gflops": gf, "share_of_matmul_peak": gf / peak, "matmul_peak_gflops": peak, "advae_default": i == 4}
         rows.append(r)
     res["step"] = rows
-    res["default"] = {"precision": auto, "channels_last": cfg.train_config().channels_last, "batch_size": cfg.batch_size,
-                      "threads": torch.get_num_threads(), "loader_workers": loader_workers(cfg.train_config(), dev)}
+    res["default"] = {"precision": auto, "channels_last": cfg.train.channels_last, "batch_size": cfg.train.batch_size,
+                      "threads": torch.get_num_threads(), "loader_workers": loader_workers(cfg.train, dev)}
     res["profile"] = [(profile_step if dev.type == "cuda" else lambda *x: in_fresh_process(profile_step, *x))(str(run.path), a.device, p_, BATCH)
                       for p_ in ("fp32", "bf16")]
     res["loader"] = loader_throughput(run, dev)

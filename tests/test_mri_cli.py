@@ -1,6 +1,7 @@
 """The MRI pipeline through the `advae` command: an OASIS-1 cohort in the release layout (real headers and
 metadata, real brains as image data; see test_mri_data.py), NIfTI folders, grid search,
 external evaluation, posterior resampling and the papermill report (bad inputs: test_bad_inputs.py)."""
+import gzip
 import json
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def test_synthetic_outputs_say_so_and_carry_no_subject_ids(oasis_run):
     assert side["synthetic"] is True and side["posterior_resampling"] is False and "not scans of real subjects" in side["note"]
     img = nib.load(syn/"synthetic.nii.gz")
     assert img.shape == (128, 128, 8) and b"SYNTHETIC" in img.header["descrip"].tobytes()
-    assert "OAS1" not in (syn/"synthetic.json").read_text()
+    header = gzip.decompress((syn/"synthetic.nii.gz").read_bytes())[: int(img.header["vox_offset"])]   # with extensions
+    assert b"OAS1" not in header and "OAS1" not in (syn/"synthetic.json").read_text()
+    assert not list(syn.glob("posterior*"))                                       # posterior resampling is off by default
     for f in ("synthetic_grid.png", "synthetic.gif", "synthetic_latent_walk.gif"): assert (syn/f).stat().st_size > 0
 
 
@@ -54,6 +57,7 @@ def test_posterior_resampling_only_on_request_and_labelled(oasis_run):
     assert r.returncode == 0, r.stderr
     side = json.loads((oasis_run/"synthetic"/"posterior_resampled.json").read_text())
     assert side["synthetic"] is False and side["posterior_resampling"] is True and "real" in side["note"]
+    assert 0 <= side["privacy"]["mia_auc"] <= 1                                   # judged like synthetic data
     assert b"POSTERIOR" in nib.load(oasis_run/"synthetic"/"posterior_resampled.nii.gz").header["descrip"].tobytes()
 
 

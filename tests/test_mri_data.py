@@ -1,8 +1,8 @@
-"""advae.mri_data on a full-format OASIS-1 cohort: the real release skeleton and headers from
-shared/fixtures/oasis1 (copied, never written to), with real brain volumes (nilearn's MNI152 2009 template,
-Debian's Colin27) written as the release's big-endian int16 Analyze data next to the real headers."""
+"""advae.mri.io and advae.mri.preprocess on a full-format OASIS-1 cohort: the real release skeleton and
+headers from shared/fixtures/oasis1 (copied, never written to), with real brain volumes (nilearn's MNI152 2009
+template, Debian's Colin27) written as the release's big-endian int16 Analyze data next to the real headers.
+Checks the notebooks already make on the same layout (nbs/mri/00_io, 01_preprocess) are not repeated here."""
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -13,8 +13,9 @@ import pytest
 import torch
 
 from advae.core.errors import AdvaeError
-from advae.mri.preprocess import SliceDataset, auto_z_range, axial_slices, build_store, open_store
-from advae.mri.io import Subject, find_oasis, find_volumes, load_volume, match_metadata, read_metadata, select_subjects
+from advae.mri.preprocess import SliceDataset, auto_z_range, axial_slices, build_store
+from advae.core.select import select_rows as select_subjects
+from advae.mri.io import Subject, find_oasis, find_volumes, load_volume, match_metadata, read_metadata
 
 from conftest import FIXTURE, GRID, XLSX, t88, to_t88   # the brains/release fixtures come from conftest
 
@@ -37,24 +38,6 @@ def test_headers_are_real_and_untouched(release):
         copy = release/hdr.relative_to(FIXTURE)
         assert copy.read_bytes() == hdr.read_bytes() and copy.stat().st_size == 348
     assert not list(FIXTURE.rglob("*.img")), "the fixture must stay without image data"
-
-
-def test_finds_n3_and_n4_subjects(release):
-    subjects, records = find_oasis(release)
-    assert [s.id for s in subjects] == COHORT
-    n = {s.id: s.n_scans for s in subjects}
-    assert n["OAS1_0015_MR1"] == n["OAS1_0016_MR1"] == 3 and n["OAS1_0003_MR1"] == n["OAS1_0022_MR1"] == 4
-    assert "_mpr_n3_" in subjects[3].path.name and subjects[3].path.suffix == ".img"
-    skipped = {r["id"]: r["reason"] for r in records if r["status"] == "skipped"}
-    assert skipped == {"OAS1_0022_MR2": "MR2 reliability rescan (use include_rescans)"}
-    assert [s.id for s in find_oasis(release/"disc1")[0]] == COHORT[1:2] + COHORT[3:]          # one disc folder
-    assert [s.id for s in find_oasis(release/"disc1"/"OAS1_0016_MR1")[0]] == ["OAS1_0016_MR1"]  # one subject folder
-    assert [s.id for s in find_oasis(release.parent)[0]] == COHORT                             # one level higher
-
-
-def test_rescans_only_when_asked(release):
-    ids = [s.id for s in find_oasis(release, include_rescans=True)[0]]
-    assert ids == sorted(COHORT + ["OAS1_0022_MR2"])
 
 
 def test_unmasked_images(release):
@@ -102,21 +85,6 @@ def test_select_cdr_keeps_exactly_the_impaired(release):
     dropped = {r["id"]: r["reason"] for r in records}
     assert {i for i, why in dropped.items() if why == "not selected by 'CDR >= 0.5'"} == {s.id for s in subjects} - expected
     assert sum(why == "metadata row matches no image" for why in dropped.values()) == 436 - len(subjects)
-
-
-def test_metadata_ids_matching_no_image(release, tmp_path):
-    subjects, _ = find_oasis(release)
-    (tmp_path/"sheet.csv").write_text("subject,group\nsub-01,AD\nsub-02,CN\n")
-    one_line_error(lambda: match_metadata(subjects, read_metadata(tmp_path/"sheet.csv")),
-                   "sheet.csv: none of the 2 metadata IDs (e.g. sub-01, sub-02) matches any of the 7 image IDs")
-
-
-def test_selection_on_a_missing_column(release):
-    subjects, _ = find_oasis(release)
-    meta = read_metadata(XLSX)
-    one_line_error(lambda: match_metadata(subjects, meta, select="Diagnosis == 'AD'"), "metadata has no column 'Diagnosis' (columns: ID, M/F,")
-    one_line_error(lambda: match_metadata(subjects, meta, label="APOE"), "metadata has no column 'APOE'")
-    one_line_error(lambda: select_subjects(meta, "CDR >= 0.5 and"), "cannot parse the selection 'CDR >= 0.5 and'")
 
 
 def test_store_of_the_cohort(release, tmp_path):
@@ -215,18 +183,6 @@ def test_corrupt_input_is_one_line_error_or_logged_skip(kind, tmp_path, brains, 
     assert not (tmp_path/"none").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".none")]
 
 
-def test_oasis_folder_with_a_lone_img(release, tmp_path):
-    root = tmp_path/"disc1"; root.mkdir()
-    for sid in ("OAS1_0015_MR1", "OAS1_0016_MR1"): shutil.copytree(release/"disc1"/sid, root/sid, copy_function=shutil.copyfile)
-    t88(root, "OAS1_0016_MR1").unlink()
-    subjects, records = find_oasis(root)
-    assert [s.id for s in subjects] == ["OAS1_0015_MR1"]
-    assert {r["id"]: r["reason"] for r in records if r["status"] == "skipped"} == {"OAS1_0016_MR1": ".img without .hdr"}
-    (root/"OAS1_0015_MR1"/"PROCESSED"/"MPRAGE"/"T88_111").rename(root/"elsewhere")
-    one_line_error(lambda: find_oasis(root), "none of the 2 OASIS-1 subject folders has a usable T88_111 masked_gfc image")
-    one_line_error(lambda: find_oasis(tmp_path/"empty_does_not_exist"), "OASIS-1 folder not found")
-
-
 def test_nifti_folder(tmp_path, brains):
     vols = tmp_path/"bids"
     for sub in ("sub-01", "sub-02", "sub-03"): (vols/sub/"anat").mkdir(parents=True)
@@ -250,16 +206,3 @@ def test_nifti_folder(tmp_path, brains):
     assert (x > -1).mean() > 0.2
     empty = tmp_path/"empty"; empty.mkdir()
     one_line_error(lambda: find_volumes(empty), "no volumes found")
-
-
-def test_open_store_refuses_damage(tmp_path, brains):
-    good = tmp_path/"good.nii.gz"
-    nib.save(nib.Nifti1Image(small_brain(brains), np.eye(4)), good)
-    build_store([Subject("g", good)], tmp_path/"s", z_range=(40, 44), size=16, workers=1)
-    for name, damage, says in [("npy", lambda p: os.truncate(p/"slices.npy", 200), "damaged slice store"),
-                               ("csv", lambda p: (p/"index.csv").unlink(), "not a slice store (no index.csv)"),
-                               ("json", lambda p: (p/"store.json").write_text("{"), "not valid JSON")]:
-        shutil.copytree(tmp_path/"s", tmp_path/name)
-        damage(tmp_path/name)
-        one_line_error(lambda: open_store(tmp_path/name), says)
-    assert len(open_store(tmp_path/"s")) == 5

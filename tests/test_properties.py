@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 from advae.core.errors import AdvaeError
 from advae.core.config import config_keys, make_config, parse_sets, read_config_file
 from advae.gene.io import NA_VALUES, read_expression, read_sample_sheet
-from advae.gene.pipeline import GeneConfig, load_input, preprocess
+from advae import pipeline
+from advae.gene.pipeline import GENE, GeneConfig, load_input
 from advae.mri.pipeline import MRIConfig
 from advae.mri.io import read_metadata
 
@@ -108,12 +109,12 @@ def test_gene_input_loads_or_one_line_error(table, label, samples_in):
     "The gene pipeline's input and preprocessing stages (read, label, duplicates, sizes, split, fitted transforms) on generated tables."
     with tempfile.TemporaryDirectory() as d:
         p = _write(d, *table)
-        cfg = GeneConfig(data=str(p), label=label, samples_in=samples_in)
+        cfg = make_config(GeneConfig, {"data": str(p), "label": label, "samples_in": samples_in})
         data = allowed(load_input, cfg)
         if data is None: return
         assert data.X.shape[0] >= 4 and data.X.shape[1] >= 2
         if label: assert data.obs[label].notna().all()
-        run = allowed(preprocess, cfg, Path(d)/"run", data)
+        run = allowed(pipeline.preprocess, GENE, cfg, Path(d)/"run")
         event("preprocessed" if run is not None else "preprocessing refused")
         if run is not None:
             Z = run.pipeline().transform(data.X)
@@ -144,8 +145,8 @@ def settings_dicts(cls):
 
 def _check_config(cfg, cls):
     assert isinstance(cfg, cls)
-    for k in ("latent", "epochs", "batch_size"): assert getattr(cfg, k) >= 1
-    assert cfg.lr > 0 and math.isfinite(cfg.lr) and cfg.beta > 0
+    assert cfg.model.latent >= 1 and cfg.train.epochs >= 1 and cfg.train.batch_size >= 1
+    assert cfg.train.lr > 0 and math.isfinite(cfg.train.lr) and cfg.model.beta > 0
 
 
 @pytest.mark.parametrize("cls", [GeneConfig, MRIConfig], ids=["gene", "mri"])

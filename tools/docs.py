@@ -6,11 +6,14 @@
     python tools/docs.py --force        # reprocess every notebook, ignoring the _proc/ cache
 
 The steps are nbdev's own (`nbdev-docs`), called directly so that nothing tries to download Quarto:
-refresh nbs/nbdev.yml from pyproject.toml, write the sidebar, process each notebook into _proc/
-(nbdev's FilterDefaults: front matter, a `show_doc` after every exported definition, directives turned
-into Quarto cell options, links), then render _proc/ with Quarto or, without it, with smalldocs.
-README.md is written from nbs/index.ipynb as GitHub-flavoured Markdown, deterministically.
-The run report notebooks (run_*.ipynb) are pages of the site too, shown without outputs.
+refresh nbs/nbdev.yml from pyproject.toml, process each notebook into _proc/ (nbdev's FilterDefaults:
+front matter, a `show_doc` after every exported definition, directives turned into Quarto cell options,
+links), write the sidebar in reading order (SIDEBAR), then render _proc/ with Quarto or, without it,
+with smalldocs. Notebooks may sit in folders, one per package: nbs/gene/03_pipeline.ipynb is the page
+gene/pipeline.html. README.md is written from nbs/index.ipynb as GitHub-flavoured Markdown, deterministically.
+The run report notebooks (run_*.ipynb) are pages of the site too, shown without outputs. Cells marked
+`#| exec_doc` (nbs/architecture.ipynb draws its diagram from advae/ that way) run during the build, so
+such a notebook is processed again whenever the package changes.
 On failure it prints one line per problem and exits with status 1.
 """
 
@@ -90,8 +93,81 @@ def check_modidx(cfg) -> None:
         log(f"docs: warning: {idx.relative_to(ROOT)} is out of date with {lib.name}/*.py; run nbdev-export (links to new names will be missing)")
 
 
+# The sidebar in reading order. An entry is a page, named by its path under nbs/ without the number prefix of
+# its file name and without .ipynb ("gene/pipeline" is nbs/gene/03_pipeline.ipynb); a folder ("core/"), which
+# becomes a section whose first entry is its index page; or (title, pages), a section of pages. Notebooks that
+# no entry names (a new one) come last, in nbdev's order, and the build says so.
+SIDEBAR = (
+    "index", "architecture",
+    "core/", "models/", "training/", "evaluation/", "baselines",
+    ("Engine", ("modality", "pipeline", "cli", "main")),
+    "gene/", "mri/",
+    ("Reports", ("run_gene", "run_mri")),
+)
+TITLES = {"index": "Home"}  # sidebar text for pages whose title reads badly there; a folder's index is "overview"
+
+
+def page_key(path: str) -> str:
+    "The name SIDEBAR gives a notebook: its path under nbs/ without .ipynb and the number prefix (gene/03_pipeline.ipynb -> gene/pipeline)."
+    parent, _, name = path.rpartition("/")
+    stem = re.sub(r"^\d+[a-zA-Z0-9]*_", "", name.rsplit(".", 1)[0])
+    return f"{parent}/{stem}" if parent else stem
+
+
+def _pages(contents: list) -> list[str]:
+    "Every page of a sidebar's contents (nbdev's: paths, and sections with an index page as `href`), in order."
+    out = []
+    for c in contents:
+        if isinstance(c, str):
+            out.append(c)
+        elif isinstance(c, dict):
+            out += [c["href"]] if c.get("href") else []
+            out += _pages(c.get("contents") or [])
+    return out
+
+
+def _entry(path: str) -> str | dict:
+    key = page_key(path)
+    if key.endswith("/index") and "/" in key:
+        return {"text": "overview", "href": path}
+    return {"text": TITLES[key], "href": path} if key in TITLES else path
+
+
+def ordered_sidebar(pages: list[str], order=SIDEBAR) -> tuple[list, list[str]]:
+    "Sidebar contents for `pages` (paths under nbs/) in the reading order `order`, and the pages `order` does not name."
+    left = list(pages)
+
+    def take(pred) -> list[str]:
+        got = [p for p in left if pred(p)]
+        for p in got:
+            left.remove(p)
+        return got
+
+    def folder(name: str) -> list:
+        got = take(lambda p: p.startswith(name + "/"))
+        got = sorted(got, key=lambda p: page_key(p) != f"{name}/index")  # the index page first, the rest in order
+        return [{"section": name, "contents": [_entry(p) for p in got]}] if got else []
+
+    out = []
+    for item in order:
+        if isinstance(item, str) and item.endswith("/"):
+            out += folder(item.rstrip("/"))
+        elif isinstance(item, str):
+            out += [_entry(p) for p in take(lambda p, k=item: page_key(p) == k)]
+        else:
+            title, names = item
+            got = [p for n in names for p in take(lambda p, k=n: page_key(p) == k)]
+            out += [{"section": title, "contents": [_entry(p) for p in got]}] if got else []
+    unplaced = list(left)
+    for p in unplaced:
+        if p in left:
+            out += folder(p.split("/")[0]) if "/" in p else [_entry(take(lambda q, p=p: q == p)[0])]
+    return out, unplaced
+
+
 def sidebar_yml(cfg) -> str | None:
-    "The sidebar nbdev writes (`nbdev_sidebar`), as text; None when pyproject sets custom_sidebar."
+    "The sidebar: nbdev's pages (`nbdev_sidebar`) in the reading order of SIDEBAR, as YAML; None when pyproject sets custom_sidebar."
+    import yaml
     from nbdev.quarto import nbdev_sidebar
 
     if cfg.custom_sidebar:
@@ -99,7 +175,11 @@ def sidebar_yml(cfg) -> str | None:
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         nbdev_sidebar.__wrapped__(path=cfg.nbs_path, printit=True)
-    return buf.getvalue().rstrip("\n") + "\n"
+    pages = _pages(yaml.safe_load(buf.getvalue())["website"]["sidebar"]["contents"])
+    contents, unplaced = ordered_sidebar(pages)
+    if unplaced:
+        log(f"docs: note: SIDEBAR in tools/docs.py does not place {', '.join(unplaced)}; listed last")
+    return yaml.safe_dump({"website": {"sidebar": {"contents": contents}}}, sort_keys=False)
 
 
 # ------------------------------------------------------------------ processing (nbdev.serve.proc_nbs)
@@ -148,6 +228,29 @@ def _describe_failure(src: Path, err: str) -> str:
     return f"{src.relative_to(ROOT)}: {where} failed while building docs: {last}{hint}"
 
 
+def runs_code(nb: Path) -> bool:
+    "Whether the notebook has cells that nbdev runs for the docs on their own account (`#| exec_doc`)."
+    import json
+
+    try:
+        cells = json.loads(nb.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return False
+    src = ("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+    return any(re.search(r"^\s*#\s*\|\s*exec_doc\b", s, re.M) for s in src)
+
+
+def drop_stale_runs(cfg, cache: Path, notebooks: list[Path]) -> None:
+    "Remove from the cache the processed notebooks whose `exec_doc` cells read the package, when the package is newer."
+    paths = [cfg.lib_path, *cfg.lib_path.rglob("*")]  # a folder's time changes when a module is added or removed
+    lib = [p.stat().st_mtime for p in paths if "__pycache__" not in p.parts and (p.suffix == ".py" or p.is_dir())]
+    newest = max(lib, default=0.0)
+    for nb in notebooks:
+        done = cache / nb.relative_to(cfg.nbs_path)
+        if nb.suffix == ".ipynb" and done.exists() and done.stat().st_mtime < newest and runs_code(nb):
+            done.unlink()
+
+
 def proc_nbs(cfg, n_workers: int, force: bool) -> Path:
     "nbdev.serve.proc_nbs, with per-notebook errors: copy nbs/ into _proc/, running nbdev's processors on each changed notebook."
     from nbdev.doclinks import nbglob
@@ -168,6 +271,7 @@ def proc_nbs(cfg, n_workers: int, force: bool) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     (cache / "_quarto.yml").unlink(missing_ok=True)
     _rm_stale(cache, path)
+    drop_stale_runs(cfg, cache, files)
     jobs = [j for j in (_proc_file(Path(f), cache, path) for f in files) if j]
     jobs.sort(key=lambda j: -j[0].stat().st_size)  # biggest first: the slowest notebooks start early
     if jobs:
@@ -183,10 +287,14 @@ def proc_nbs(cfg, n_workers: int, force: bool) -> Path:
         with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(threads,)) as ex:
             results = list(ex.map(_proc_worker, jobs))
     failures = [_describe_failure(Path(s), e) for s, e, *_ in results if e]
+
+    def name(s: str) -> str:  # nbs/gene/01_preprocess.ipynb -> gene/01_preprocess
+        return Path(s).relative_to(path).with_suffix("").as_posix()
+
     if os.environ.get("DOCS_DEBUG"):
         for s, _, _, dt in results:
-            log(f"docs: debug: {Path(s).name} processed in {dt:.1f}s")
-    mixed = sorted(f"{Path(s).stem} ({n})" for s, _, n, _ in results if n)
+            log(f"docs: debug: {name(s)} processed in {dt:.1f}s")
+    mixed = sorted(f"{name(s)} ({n})" for s, _, n, _ in results if n)
     if mixed:
         log(f"docs: note: nbdev runs every cell that mixes imports with other code to build the docs; such cells: {', '.join(mixed)}")
     if failures:
@@ -212,6 +320,7 @@ def render_quarto(cfg, cache: Path) -> Path:
     shutil.rmtree(cfg.doc_path, ignore_errors=True)
     move(out, cfg.config_path)
     _fix_quarto_nav(cfg.doc_path)
+    unlink_missing_anchors(cfg.doc_path)
     return cfg.doc_path
 
 
@@ -225,7 +334,7 @@ EXPECTED = (
 
 
 def render_smalldocs(cfg, cache: Path) -> Path:
-    "Render _proc/ with smalldocs, naming pages as Quarto does (`output-file`, e.g. 00_core.ipynb -> core.html)."
+    "Render _proc/ with smalldocs, naming pages as Quarto does (`output-file`, e.g. gene/03_pipeline.ipynb -> gene/pipeline.html)."
     from smalldocs.config import BuildError, ConfigError, load
     from smalldocs.site import Site
 
@@ -236,6 +345,9 @@ def render_smalldocs(cfg, cache: Path) -> Path:
             if isinstance(name, str) and name.strip():
                 page.out = src.parent / name.strip()
             return page
+
+        def resolve(self, href, page, record=True):
+            return repo_link(cfg, href, page.src if page else None, self.root) or super().resolve(href, page, record)
 
     try:
         site = NbdevSite(load(cache), quiet=True)
@@ -248,10 +360,41 @@ def render_smalldocs(cfg, cache: Path) -> Path:
         if not any(x in w for x in EXPECTED):
             log(f"docs: smalldocs: {w}")
     localise_links(cfg, staging)
+    unlink_missing_anchors(staging)
     shutil.rmtree(cfg.doc_path, ignore_errors=True)
     shutil.move(str(staging), str(cfg.doc_path))
     log(f"docs: rendered {n} page(s) with smalldocs")
     return cfg.doc_path
+
+
+def repo_link(cfg, href: str, src, root: Path) -> str | None:
+    """The address on GitHub of a file of the repository that a page links to but the site does not hold, else None.
+
+    `src` is the page's notebook under nbs/ (relative); the link is read relative to that notebook and, for the
+    home page (README.md is written from it), relative to the repository root, as GitHub reads it."""
+    git_url = str(cfg.get("git_url") or "").rstrip("/")
+    m = re.match(r"([^#?]*)(.*)", href or "", re.S)
+    path = m.group(1)
+    if not git_url or not path or path.startswith("/") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//", href):
+        return None
+    from urllib.parse import unquote
+
+    here = (root / Path(str(src)).parent / unquote(path)).resolve() if src is not None else None
+    if here is not None and here.is_relative_to(root.resolve()) and (here.exists() or here.with_suffix(".ipynb").exists()):
+        return None  # a page or a file of the site: smalldocs's own business
+    bases = [cfg.nbs_path / Path(str(src)).parent] if src is not None else []
+    if src is not None and Path(str(src)).as_posix() == Path(cfg.readme_nb).as_posix():
+        bases.append(cfg.config_path)
+    for base in bases:
+        target = (base / unquote(path)).resolve()
+        try:
+            rel = target.relative_to(cfg.config_path.resolve()).as_posix()
+        except ValueError:
+            continue
+        if target.exists() and not rel.startswith(("nbs/", "_proc/", "_docs/")):
+            kind = "tree" if target.is_dir() else "blob"
+            return f"{git_url}/{kind}/{cfg.get('branch') or 'main'}/{rel}{m.group(2)}"
+    return None
 
 
 def localise_links(cfg, site: Path) -> None:
@@ -271,6 +414,39 @@ def localise_links(cfg, site: Path) -> None:
             return f'href="{up}{target or "index.html"}' if (site / (target or "index.html")).is_file() else m.group(0)
 
         page.write_text(pat.sub(sub, text), encoding="utf-8")
+
+
+def unlink_missing_anchors(site: Path) -> int:
+    """Remove the links to an entry that is not on its page, keeping their text; return how many.
+
+    nbdev links every name in backticks that advae/_modidx.py knows, private ones too (`_split_views`), but only
+    public names get a doc entry to land on. A link to a page of the site with an anchor that page lacks goes."""
+    import html
+
+    ids: dict[Path, set[str]] = {}
+
+    def has_id(page: Path, anchor: str) -> bool:
+        if page not in ids:
+            ids[page] = set(re.findall(r'\sid="([^"]*)"', page.read_text(encoding="utf-8")))
+        return anchor in ids[page]
+
+    pat = re.compile(r'<a href="([^":#?]+\.html)#([^"]+)"[^>]*>(.*?)</a>', re.S)
+    n = 0
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+
+        def sub(m, page=page):
+            nonlocal n
+            target = (page.parent / html.unescape(m.group(1))).resolve()
+            if not target.is_file() or has_id(target, html.unescape(m.group(2))):
+                return m.group(0)
+            n += 1
+            return m.group(3)
+
+        new = pat.sub(sub, text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+    return n
 
 
 # ------------------------------------------------------------------ README

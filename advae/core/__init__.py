@@ -1,4 +1,5 @@
-"""Foundations every other part stands on: errors users can act on, atomic files, configs, several processes, large arrays, run directories and plots.
+"""Foundations every other part stands on: errors users can act on, atomic files, several processes, configs, large
+arrays, run directories, metadata selections and plots.
 
 Docs: https://advae.github.io/advae/core/index.html.md"""
 
@@ -7,5 +8,14 @@ Docs: https://advae.github.io/advae/core/index.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/core/index.ipynb #a73aae38
-"""Foundations every other part stands on: errors users can act on, atomic files, configs, several processes, large arrays, run directories and plots."""
+# %% ../../nbs/core/index.ipynb #011fc60b
+"""Foundations: errors, atomic io, configs, several processes, large arrays, run directories, selections, plots."""
+from .arrays import BLOCK_VALUES, ColumnStore, column_blocks, gram_pca, return_freed_memory, spans
+from .config import config_keys, make_config, parse_sets, read_config_file
+from .distributed import (distributed, main_process, on_every, on_main, resolve_device, seed_everything,
+                                    single_process, start_distributed, stop_distributed)
+from .errors import AdvaeError, errors_about, log, set_quiet
+from .io import (atomic_path, file_sha256, read_json, read_safetensors, remove_stale_temps, write_json,
+                           write_safetensors)
+from .runs import RunDir, class_counts, encode_labels, prepare_run_dir, split_samples
+from .select import select_rows

@@ -1,4 +1,5 @@
-"""Is synthetic data faithful, diverse, private and useful? The four questions, answered the same way for every modality and every generator.
+"""Is synthetic data faithful, diverse, private and useful? The four questions, answered the same way for every
+modality and every generator.
 
 Docs: https://advae.github.io/advae/evaluation/index.html.md"""
 
@@ -7,5 +8,16 @@ Docs: https://advae.github.io/advae/evaluation/index.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/evaluation/index.ipynb #d14b928a
-"""Is synthetic data faithful, diverse, private and useful? The four questions, answered the same way for every modality and every generator."""
+# %% ../../nbs/evaluation/index.ipynb #9473c9ad
+"""Is synthetic data faithful, diverse, private and useful? The four questions, answered the same way for every
+modality and every generator."""
+from .stats import corr_similarity, ks_statistics, share_different, synthetic_metrics
+from .space import fit_embedding, subsample
+from .fidelity import (
+    alpha_precision_beta_recall, coverage, detection_auc, mmd_rbf, wasserstein_per_feature, whiten)
+from .privacy import PRIVACY_LIMIT, copy_generator, privacy_warning
+from .utility import (
+    augmentation_gain, classifiers, muted, score_classifier, stratified_subset, tstr)
+from .scorecard import (
+    QUESTIONS, SCORECARD, TIE, assess, augmentation_table, generator_blocks, judge, judge_plots, plot_alpha_beta,
+    plot_augmentation, plot_privacy, plot_scorecard, privacy_table, show_four_questions, utility_table)

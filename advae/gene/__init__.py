@@ -7,5 +7,10 @@ Docs: https://advae.github.io/advae/gene/index.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/gene/index.ipynb #af3c9416
+# %% ../../nbs/gene/index.ipynb #130b6732
 """The expression modality: matrices of samples x features (microarrays, RNA, protein panels)."""
+from .io import (DEMO_LABELS, DEMOS, ExpressionData, attach_sample_sheet, load_demo, make_expression,
+                           read_expression, read_sample_sheet, select_label, write_expression, write_h5ad)
+from .metrics import reconstruction_metrics
+from .pipeline import GENE, GeneConfig, GeneModality, GeneRun
+from .preprocess import Pipeline, duplicate_rows, expression_pipeline

@@ -7,5 +7,11 @@ Docs: https://advae.github.io/advae/mri/index.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/mri/index.ipynb #6ba8f468
+# %% ../../nbs/mri/index.ipynb #e6f66308
 """The MRI modality: T1 brain volumes as 2D transverse slices."""
+from .io import (Subject, demo_subjects, find_oasis, find_volumes, load_volume, match_metadata,
+                          read_metadata)
+from .metrics import (foreground_mask, frechet_distance, ms_ssim, ms_ssim_diversity, nearest_ssim, psnr,
+                               reconstruction_metrics, ssim)
+from .pipeline import DEMO_LABEL, MRI, MRIConfig, MRIModality, MRIRun
+from .preprocess import SliceDataset, SliceStore, auto_z_range, axial_slices, build_store, open_store

@@ -31,7 +31,8 @@ def test_run_directory_layout(tissue_run):
     for k in ("mae", "mse", "pearson", "r2", "r2_pca_ceiling", "accuracy"): assert k in m["reconstruction"]["test"]
     for k in ("ks_mean", "sd_ratio_median", "corr_similarity"): assert k in m["synthetic"]
     cfg = json.loads((out/"config.json").read_text())
-    assert cfg["label"] == "tissue" and cfg["latent"] == 64             # fully resolved, demo label applied
+    assert cfg["data"]["label"] == "tissue" and cfg["model"]["latent"] == 64   # fully resolved, demo label applied
+    assert cfg["modality"] == "gene" and set(cfg) >= {"data", "model", "train", "eval", "seed"}   # in sections
     assert not list(out.rglob("*.pkl")) and not list(out.rglob("*.pt"))  # nothing pickled
 
 

@@ -110,7 +110,7 @@ class TableModality(Modality):
         w = np.bincount(y[tr], minlength=len(info["classes"])) if info["classes"] else None
         return TableSampler(model, np.array(info["mean"]), np.array(info["sd"]), info["classes"] or None, w)
 
-    def write_synthetic(self, run, x, labels, stem, seed, label=None, sampler=None):
+    def write_synthetic(self, run, x, labels, stem, seed, sidecar, label=None, sampler=None):
         info = run.info()
         df = pd.DataFrame(x, columns=info["columns"])
         if labels is not None: df[info["label"]] = labels

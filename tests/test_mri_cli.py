@@ -105,7 +105,7 @@ def test_report_renders_with_an_injected_latent(tmp_path):
     pm.execute_notebook(str(ROOT/"nbs"/"run_mri.ipynb"), str(out_nb), parameters={"out_dir": str(run), "latent": 128, "epochs": 2, "n_synthetic": 8},
                         kernel_name="python3", progress_bar=False, cwd=str(ROOT))
     cfg = json.loads((run/"config.json").read_text())
-    assert cfg["latent"] == 128 and cfg["epochs"] == 2
+    assert cfg["model"]["latent"] == 128 and cfg["train"]["epochs"] == 2
     nb = json.loads(out_nb.read_text())
     images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
     assert images >= 6 and "SYNTHETIC" in json.dumps(nb)

@@ -15,6 +15,10 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT/"runs"/"demo"
 GENE_DEMOS = {"tissue": "tissue", "ad_biomarkers": "Class"}
+TABLE = [("demo:tissue (by tissue)", "gene-tissue", ["gaussian_pca", "marginals", "collapsed"]),
+         ("demo:ad_biomarkers (by Class)", "gene-ad_biomarkers", ["gaussian_pca", "marginals", "collapsed"]),
+         ("MRI demo (by brain)", "mri-demo", ["gaussian_pca", "mean_slice"])]
+NAMES = {"gaussian_pca": "Gaussian-PCA", "mean_slice": "mean slice"}
 
 
 def render(nb_in: Path, stem: str, **params) -> Path:
@@ -28,6 +32,23 @@ def render(nb_in: Path, stem: str, **params) -> Path:
     return html
 
 
+def table() -> str:
+    "The README's table of the demo's figures, from the runs' metrics.json (printed at the end of `make demo`)."
+    lines = ["| run | generator | detection AUC | beta-recall | share closer to train | attack AUC | TSTR (logistic) |",
+             "|---|---|---|---|---|---|---|"]
+    for title, stem, baselines in TABLE:
+        m = json.loads((OUT/stem/"metrics.json").read_text())
+        for i, name in enumerate(["VAE", *baselines]):
+            b = m if name == "VAE" else m["baselines"][name]
+            s, p, u = b["synthetic"], b["privacy"], b["utility"]
+            tstr = f"{u['tstr']['logistic_regression']:.2f}"
+            if name == "VAE" and u["trtr"]["logistic_regression"] != u["tstr"]["logistic_regression"]:
+                tstr += f" (real: {u['trtr']['logistic_regression']:.2f})"
+            lines.append(f"| {title if i == 0 else ''} | {NAMES.get(name, name)} | {s['detection_auc']:.2f} | "
+                         f"{s['beta_recall']:.2f} | {p['dcr_share_closer_to_train']:.2f} | {p['mia_auc']:.2f} | {tstr} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     from advae.cli import print_summary
     OUT.mkdir(parents=True, exist_ok=True)
@@ -39,6 +60,7 @@ def main() -> int:
         html = render(ROOT/"nbs"/nb, stem, out_dir=str(run_dir), **params)
         print(f"{stem} ({time.time() - t0:.0f} s), report {html.relative_to(ROOT)}:")
         print_summary(json.loads((run_dir/"metrics.json").read_text()), run_dir.relative_to(ROOT))
+    print("\nThe README's table (What the demo shows):\n" + table())
     return 0
 
 

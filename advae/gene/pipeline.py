@@ -34,7 +34,7 @@ from ..training import TrainConfig, train
 
 # %% auto #0
 __all__ = ['GENE', 'GeneData', 'GeneModel', 'GeneEval', 'GeneConfig', 'load_input', 'GeneRun', 'preprocess', 'datasets',
-           'scaled_space', 'decoder_noise', 'fit_vae', 'draw_blocks', 'draw_samples', 'GeneSampler', 'sampler',
+           'scaled_space', 'fit_vae', 'decoder_noise', 'draw_blocks', 'draw_samples', 'GeneSampler', 'sampler',
            'write_synthetic', 'eval_data', 'reconstruction', 'SmallVAE', 'verdict', 'plots', 'GeneModality']
 
 # %% ../../nbs/gene/03_pipeline.ipynb #7b7e61af
@@ -112,7 +112,8 @@ def load_input(cfg: GeneConfig) -> ExpressionData:
     "Read `cfg.data` (and the sample sheet), apply `--select`, keep samples with a label, drop exact duplicates."
     return_freed_memory()
     d = cfg.data
-    data = read_expression(d.path, samples_in=d.samples_in, meta_columns=list(d.exclude_columns) + ([d.label] if d.label else []))
+    data = read_expression(d.path, samples_in=d.samples_in,
+                           meta_columns=list(d.exclude_columns) + ([d.label] if d.label else []))
     if d.samples: data = attach_sample_sheet(data, read_sample_sheet(d.samples, d.sample_id_column), d.samples)
     if d.label and d.label not in data.obs.columns and d.label in data.feature_ids:
         raise AdvaeError(f"{d.label!r} is a feature column; to use it as the label, list it in the sample sheet or "
@@ -158,7 +159,8 @@ def _read_input(folder: Path, shape: tuple[int, int]) -> np.ndarray:
             X[at:at + len(block)] = block
             at += len(block)
         if at != shape[0]:
-            raise AdvaeError(f"the input blocks hold {at} samples; samples.json lists {shape[0]}", folder/"input.0.safetensors")
+            raise AdvaeError(f"the input blocks hold {at} samples; samples.json lists {shape[0]}",
+                             folder/"input.0.safetensors")
     if X is None or X.shape != shape:
         raise AdvaeError(f"the input matrix is {None if X is None else X.shape}; samples.json and features.json "
                          f"describe {shape}", one)
@@ -175,12 +177,14 @@ class GeneRun(RunDir):
         return read_json(self.pre/"samples.json")
 
     def input(self) -> tuple[ExpressionData, np.ndarray]:
-        "The input matrix as read (raw units, with NaN) and the split of each sample ('train'|'val'|'test')."
+        """The input as read, an `ExpressionData` (n, d) in raw units with NaN where a value is missing, and the split
+        (n,) of each sample ('train' | 'val' | 'test')."""
         s = self.samples()
         obs = pd.DataFrame(s["obs"]) if s["obs"] else None
         feats = pd.read_json(self.pre/"features.json", orient="split", dtype=False)
         if len(s["split"]) != len(s["ids"]):
-            raise AdvaeError(f"samples.json lists {len(s['ids'])} samples but {len(s['split'])} splits", self.pre/"samples.json")
+            raise AdvaeError(f"samples.json lists {len(s['ids'])} samples but {len(s['split'])} splits",
+                             self.pre/"samples.json")
         X = _read_input(self.pre, (len(s["ids"]), len(feats)))
         data = make_expression(X, s["ids"], feats, obs, orientation=s["orientation"], source=s["source"], fmt=s["fmt"])
         return data, np.array(s["split"])
@@ -202,7 +206,8 @@ class GeneRun(RunDir):
     def labels(self) -> tuple[np.ndarray | None, np.ndarray]:
         "Each input sample's label as text (None without a label) and its split, from `samples.json` alone."
         s, label = self.samples(), self.config.data.label
-        return (pd.DataFrame(s["obs"])[label].astype(str).to_numpy() if label and s["obs"] else None), np.array(s["split"])
+        lab = pd.DataFrame(s["obs"])[label].astype(str).to_numpy() if label and s["obs"] else None
+        return lab, np.array(s["split"])
 
     def noise(self, pipe: Pipeline | None = None) -> np.ndarray | None:
         "Decoder noise SDs (n_clean,) in standardized units, checked against the preprocessing (`pipe` if loaded)."
@@ -235,9 +240,11 @@ def preprocess(cfg: GeneConfig, run: GeneRun, data: ExpressionData) -> None:
     log.info("preprocessing, fitted on the training split:")
     pipe = expression_pipeline(d.max_missing, d.gene_column, d.aggregate, d.log_transform, d.scale,
                                d.pca_variance if d.pca_variance < 1 else None, seed=cfg.seed)
-    with errors_about(d.path): pipe.fit(data.X[split == "train"], data.features, own=True)   # a copy the steps may overwrite
+    with errors_about(d.path):
+        pipe.fit(data.X[split == "train"], data.features, own=True)   # a copy the steps may overwrite
     if not d.gene_column:
-        gene_like = [c for c in data.features.columns[1:] if str(c).lower() in ("genesymbol", "gene_symbol", "symbol", "gene")]
+        gene_like = [c for c in data.features.columns[1:]
+                     if str(c).lower() in ("genesymbol", "gene_symbol", "symbol", "gene")]
         if gene_like:
             log.info(f"  note: column {gene_like[0]!r} looks like gene names; --set data.gene_column={gene_like[0]} "
                      "aggregates probes to genes")
@@ -268,7 +275,8 @@ def _by_rows(f: Callable[[np.ndarray], np.ndarray], X: np.ndarray, rows: np.ndar
 # %% ../../nbs/gene/03_pipeline.ipynb #5c0f5c99
 def _tensors(data: ExpressionData, pipe: Pipeline, mask: np.ndarray, classes: list[str],
              label: str | None) -> tuple[torch.Tensor, torch.Tensor]:
-    "Model-space rows (n, n_components) float32 of `data` where `mask`, and their class codes (n,) int64 (0 without a label)."
+    """Model-space rows (n, n_components) float32 of `data` where `mask`, and their class codes (n,) int64 (0 without
+    a label)."""
     Z = torch.from_numpy(_by_rows(pipe.transform, data.X, mask))
     y = (torch.from_numpy(encode_labels(data.obs[label].to_numpy()[mask], classes)[0]) if label
          else torch.zeros(len(Z), dtype=torch.long))
@@ -288,6 +296,16 @@ def scaled_space(pipe: Pipeline, Z: np.ndarray) -> np.ndarray:
     pca = pipe.step("pca")
     return pca.inverse(Z) if pca is not None else Z
 
+# %% ../../nbs/gene/03_pipeline.ipynb #e207affa
+def fit_vae(cfg: GeneConfig, Ztr: torch.Tensor, ytr: torch.Tensor, Zva: torch.Tensor, yva: torch.Tensor, n_classes: int,
+            progress: bool = True) -> ExpressionVAE:
+    """A new ExpressionVAE with `cfg`'s settings trained on model-space data (n, n_components) float32 and class codes
+    (n,) int64, in memory (the augmentation experiment's refits); returns it on the CPU in eval mode."""
+    torch.manual_seed(cfg.seed)
+    model = ExpressionVAE(cfg.model.vae_config(Ztr.shape[1], n_classes))
+    train(model, TensorDataset(Ztr, ytr), TensorDataset(Zva, yva), cfg.train, seed=cfg.seed, progress=progress)
+    return model.cpu().eval()
+
 # %% ../../nbs/gene/03_pipeline.ipynb #b64ea19c
 def decoder_noise(model: ExpressionVAE, pipe: Pipeline, Z: torch.Tensor, y: torch.Tensor | None, seed: int = 0,
                   draws: int = 16) -> np.ndarray:
@@ -302,16 +320,6 @@ def decoder_noise(model: ExpressionVAE, pipe: Pipeline, Z: torch.Tensor, y: torc
             z = model.posterior_sample(Z, y, generator=g)
             sq += ((target - scaled_space(pipe, model.decode(z, y).numpy())) ** 2).mean(0)
     return np.sqrt(sq / draws).astype(np.float32)
-
-# %% ../../nbs/gene/03_pipeline.ipynb #e207affa
-def fit_vae(cfg: GeneConfig, Ztr: torch.Tensor, ytr: torch.Tensor, Zva: torch.Tensor, yva: torch.Tensor, n_classes: int,
-            progress: bool = True) -> ExpressionVAE:
-    """A new ExpressionVAE with `cfg`'s settings trained on model-space data (n, n_components) float32 and class codes
-    (n,) int64, in memory (the augmentation experiment's refits); returns it on the CPU in eval mode."""
-    torch.manual_seed(cfg.seed)
-    model = ExpressionVAE(cfg.model.vae_config(Ztr.shape[1], n_classes))
-    train(model, TensorDataset(Ztr, ytr), TensorDataset(Zva, yva), cfg.train, seed=cfg.seed, progress=progress)
-    return model.cpu().eval()
 
 # %% ../../nbs/gene/03_pipeline.ipynb #dc063b36
 def draw_blocks(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None, n: int, y: torch.Tensor | None,
@@ -352,7 +360,8 @@ class GeneSampler:
     weights: np.ndarray | None = None
     folder: Path | None = None
     stem = "synthetic"
-    note = "SYNTHETIC DATA generated by advae from a trained VAE. These are not measurements of real samples or subjects."
+    note = ("SYNTHETIC DATA generated by advae from a trained VAE. "
+            "These are not measurements of real samples or subjects.")
 
     @property
     def method(self) -> str:
@@ -361,7 +370,8 @@ class GeneSampler:
                 + " -> inverse preprocessing")
 
     def sample(self, n: int | Sequence[str], seed: int = 0) -> tuple[np.ndarray | ColumnStore, list[str] | None]:
-        "`n` samples (classes in training proportions) or one per class name in `n`, with their classes."
+        """`n` samples (n, n_clean) in clean units (classes in training proportions) or one per class name in `n`,
+        with their classes (None when unconditional); an array, or a `ColumnStore` with a `folder`."""
         ys = None
         if self.classes:
             ys = ([c for c, k in class_counts(n, self.classes, self.weights).items() for _ in range(k)]
@@ -399,7 +409,8 @@ def write_synthetic(run: GeneRun, X: np.ndarray | ColumnStore, ys: list[str] | N
     fields = {"units": "the input's own units (after missing-value filtering, imputation and probe aggregation)",
               "orientation": s["orientation"]}
     if s["fmt"] == "h5ad":
-        uns = {k: v for k, v in (sidecar | fields | {"files": [files[0].name]}).items() if v is not None and k != "classes"}
+        uns = {k: v for k, v in (sidecar | fields | {"files": [files[0].name]}).items()
+               if v is not None and k != "classes"}
         files.append(write_h5ad(run.syn_dir/f"{stem}.h5ad", X, ids, features, obs, uns={"advae": uns}))
     return files, fields
 
@@ -461,9 +472,11 @@ def _col_sd(X: np.ndarray) -> np.ndarray:
 
 # %% ../../nbs/gene/03_pipeline.ipynb #f5bec731
 def _external(run: GeneRun, data_path: str, samples: str | None, features: pd.DataFrame) -> ExpressionData:
-    "Read an external dataset and align it to the run's input `features` (missing features are imputed, with a count)."
+    """Read an external dataset and align it to the run's input `features` by their IDs: (n, d) in raw units, NaN
+    for the features it lacks (the preprocessing imputes them; their count is logged)."""
     d = run.config.data
-    ext = read_expression(data_path, samples_in=d.samples_in, meta_columns=list(d.exclude_columns) + ([d.label] if d.label else []))
+    ext = read_expression(data_path, samples_in=d.samples_in,
+                          meta_columns=list(d.exclude_columns) + ([d.label] if d.label else []))
     if samples: ext = attach_sample_sheet(ext, read_sample_sheet(samples, d.sample_id_column), samples)
     if d.label:
         if d.label not in ext.obs.columns:
@@ -478,14 +491,16 @@ def _external(run: GeneRun, data_path: str, samples: str | None, features: pd.Da
     X = np.full((len(ext.samples), len(want)), np.nan, np.float32)
     X[:, np.array(found)] = ext.X[:, [have[f] for f, ok in zip(want, found) if ok]]
     if not all(found):
-        log.info(f"external data: {len(want) - sum(found)} of {len(want)} features missing, imputed with training medians")
+        log.info(f"external data: {len(want) - sum(found)} of {len(want)} features missing, "
+                 "imputed with training medians")
     return make_expression(X, ext.samples, features, ext.obs.reset_index(drop=True), orientation=ext.orientation,
                            source=ext.source)
 
 # %% ../../nbs/gene/03_pipeline.ipynb #35a2ff11
 def _latent_means(model: ExpressionVAE, pipe: Pipeline, full: ExpressionData, split: np.ndarray, classes: list[str],
                   label: str | None) -> tuple[np.ndarray, np.ndarray]:
-    "Posterior means (n, latent) of every input sample, and the labels to colour them by (the run's label, else the split)."
+    """Posterior means (n, latent) float32 of every input sample, and the labels (n,) to colour them by (the run's
+    label, else the split)."""
     lab = full.obs[label].astype(str).to_numpy() if label else split
     yall = torch.from_numpy(encode_labels(lab, classes)[0]) if classes else None
     with torch.no_grad(): mu, _ = model.encode(torch.from_numpy(pipe.transform(full.X)), yall)
@@ -493,8 +508,10 @@ def _latent_means(model: ExpressionVAE, pipe: Pipeline, full: ExpressionData, sp
 
 # %% ../../nbs/gene/03_pipeline.ipynb #386ffde1
 def eval_data(run: GeneRun, model: ExpressionVAE, data: str | None = None, samples: str | None = None) -> EvalData:
-    """The real data a run is judged on, on the log scale: the training split (a `ColumnStore`) and the test split (or
-    the external dataset `data`, with its sample sheet `samples`), and the shared space fitted on the training split."""
+    """The real data a run is judged on, on the log scale: the training split (n_train, n_clean) (a `ColumnStore`)
+    and the test split (n_test, n_clean) (or the external dataset `data`, with its sample sheet `samples`), their
+    classes, and the shared space fitted on the training split. `extra` holds the pipeline, the clean-unit test rows,
+    the latent means of every input sample and a summary of the data."""
     cfg = run.config
     full, split = run.input()   # before the pipeline: reading needs the file's pages and the matrix at once
     pipe, classes, label = run.pipeline(), run.classes(), cfg.data.label
@@ -524,7 +541,10 @@ def eval_data(run: GeneRun, model: ExpressionVAE, data: str | None = None, sampl
 
 # %% ../../nbs/gene/03_pipeline.ipynb #feb09cff
 def reconstruction(run: GeneRun, model: ExpressionVAE, ev: EvalData) -> dict:
-    "Held-out reconstruction figures of the VAE (posterior means, clean units) and of the training-mean baseline."
+    """Held-out reconstruction figures of the VAE (decoded posterior means, in clean units) and of the training-mean
+    baseline: `{"reconstruction": {where: {...}}, "baselines": {"training_mean": {"reconstruction": ...}}}` with
+    MAE and MSE (clean units), per-sample Pearson, R^2 against the training means, accuracy (a share in [0, 1]) and
+    the R^2 of two PCA references."""
     cfg, pipe, Xte, classes = run.config, ev.extra["pipe"], ev.extra["clean_test"], run.classes()
     lg = pipe.step("log2")
     Xtr = ev.train.map(lg.inverse) if lg is not None and lg.applied else ev.train
@@ -548,14 +568,15 @@ def reconstruction(run: GeneRun, model: ExpressionVAE, ev: EvalData) -> dict:
 
 # %% ../../nbs/gene/03_pipeline.ipynb #f85c5325
 def _to_log(ev: EvalData, X: np.ndarray | ColumnStore) -> np.ndarray | ColumnStore:
-    "Clean-unit samples -> the log scale where generators are fitted (a `ColumnStore` is mapped block by block)."
+    """Clean-unit samples (n, n_clean) -> the log scale where generators are fitted (a `ColumnStore` is mapped
+    block by block)."""
     lg = ev.extra["pipe"].step("log2")
     if lg is None: return X
     return X.map(lg.transform) if isinstance(X, ColumnStore) else lg.transform(X)
 
 # %% ../../nbs/gene/03_pipeline.ipynb #aa985d4d
 def _to_clean(ev: EvalData, L: np.ndarray | ColumnStore) -> np.ndarray | ColumnStore:
-    "Log-scale samples -> clean units (a `ColumnStore` is mapped block by block)."
+    "Log-scale samples (n, n_clean) -> clean units (a `ColumnStore` is mapped block by block)."
     lg = ev.extra["pipe"].step("log2")
     if lg is None: return L
     return L.map(lg.inverse) if isinstance(L, ColumnStore) else lg.inverse(L)
@@ -581,7 +602,8 @@ class SmallVAE:
         pca = cfg.data.pca_variance if cfg.data.pca_variance < 1 else None
         pipe = expression_pipeline(1.0, None, log_transform="no", scale=cfg.data.scale, pca_variance=pca,
                                    seed=seed).fit(X[~val], self.features)
-        (Ztr, ytr), (Zva, yva) = ((torch.from_numpy(pipe.transform(X[m])), torch.from_numpy(codes[m])) for m in (~val, val))
+        (Ztr, ytr), (Zva, yva) = ((torch.from_numpy(pipe.transform(X[m])), torch.from_numpy(codes[m]))
+                                  for m in (~val, val))
         model = fit_vae(replace(cfg, seed=seed), Ztr, ytr, Zva, yva, len(classes), progress=False)
         noise = decoder_noise(model, pipe, Zva, yva, seed=seed) if cfg.model.decoder_noise else None
         self.sampler, self.classes = GeneSampler(model, pipe, noise, classes), classes
@@ -601,7 +623,9 @@ def verdict(m: dict) -> list[str]:
 
 # %% ../../nbs/gene/03_pipeline.ipynb #b266bdab
 def plots(run: GeneRun, ev: EvalData, units: dict, folder: Path) -> None:
-    "Latent means, histograms of the most variable features, moments and correlations of real vs synthetic samples."
+    """Latent means, histograms of the most variable features, moments and correlations of real vs synthetic
+    samples (`units`: each generator's samples in clean units), as `latent.png`, `histograms.png`, `moments.png`
+    and `correlations.png` in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     label, Xte = run.config.data.label, ev.extra["clean_test"]
     names = ev.extra["pipe"].features.iloc[:, 0].astype(str).tolist()
@@ -627,7 +651,8 @@ class GeneModality(Modality):
     def add_arguments(self, p, stage):
         if stage == "input":
             p.add_argument("--samples", help="sample sheet (CSV/TSV/XLSX) joined by sample ID")
-            p.add_argument("--samples-in", choices=["rows", "columns"], dest="samples_in", help="force the table's orientation")
+            p.add_argument("--samples-in", choices=["rows", "columns"], dest="samples_in",
+                           help="force the table's orientation")
         elif stage == "evaluate": p.add_argument("--samples", help="sample sheet for --data")
 
     def default_label(self, cfg):
@@ -657,7 +682,8 @@ class GeneModality(Modality):
     def synthetic_metrics(self, ev, name, x, labels): return synthetic_metrics(ev.extra["clean_test"], x)
 
     def utility_generators(self, run, model, ev, vae):
-        return {"VAE": SmallVAE(run.config, ev.extra["pipe"].features)} | self.baselines(run, ev), "each real subset only"
+        gens = {"VAE": SmallVAE(run.config, ev.extra["pipe"].features)} | self.baselines(run, ev)
+        return gens, "each real subset only"
 
     def verdict(self, m): return verdict(m)
     def plots(self, run, m, ev, units, labels, folder): plots(run, ev, units, folder)

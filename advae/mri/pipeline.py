@@ -26,7 +26,8 @@ from ..models import MRIVAE, MRIVAEConfig, load_model
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
 from .io import Subject, _oasis_folders, demo_subjects, find_oasis, find_volumes, match_metadata, read_metadata
 from .metrics import (frechet_distance, intensity_effect_sizes, mean_slice_baseline, ms_ssim_diversity,
-                               nearest_ssim, pca_baseline, plot_intensity_histograms, plot_slices, reconstruction_metrics)
+                               nearest_ssim, pca_baseline, plot_intensity_histograms, plot_slices,
+                               reconstruction_metrics)
 from .preprocess import SliceDataset, build_store, open_store
 from ..training import TrainConfig
 
@@ -60,7 +61,8 @@ class MRIData(DataConfig):
             if getattr(self, k) < low: raise AdvaeError(f"{k} must be >= {low}, got {getattr(self, k)}")
         if (self.z_first is None) != (self.z_last is None): raise AdvaeError("give both z_first and z_last, or neither")
         if self.z_first is not None and not 0 <= self.z_first <= self.z_last:
-            raise AdvaeError(f"z_first..z_last must be an increasing range of slice indices, got {self.z_first}..{self.z_last}")
+            raise AdvaeError("z_first..z_last must be an increasing range of slice indices, "
+                             f"got {self.z_first}..{self.z_last}")
 
 # %% ../../nbs/mri/03_pipeline.ipynb #c953a1f8
 @dataclass
@@ -79,11 +81,12 @@ class MRIConfig(RunConfig):
     "Every setting of an MRI run, in sections (see each section's field comments for units and choices)."
     data: MRIData = field(default_factory=MRIData)
     model: MRIModel = field(default_factory=MRIModel)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=300, batch_size=8, kl_warmup=5, precision="auto"))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=300, batch_size=8, kl_warmup=5,
+                                                                   precision="auto"))
     eval: EvalConfig = field(default_factory=lambda: EvalConfig(n_synthetic=64))
 
     def __post_init__(self):
-        self.model.vae_config(self.data.size, 0)   # the slice size must suit the network (checked now, not after slicing)
+        self.model.vae_config(self.data.size, 0)   # the slice size must suit the network (now, not after slicing)
 
 # %% ../../nbs/mri/03_pipeline.ipynb #99fff423
 DEMO_LABEL = "brain"   # the demo's one label: which of its brains a slice comes from
@@ -96,7 +99,8 @@ def _cohort(cfg: MRIConfig) -> tuple[list[Subject], list[dict], str]:
         return subjects, [{"id": s.id, "status": "found", "reason": "demo brain"} for s in subjects], "demo"
     root = Path(d.path)
     if not root.exists(): raise AdvaeError("not found", root)
-    if not root.is_dir(): raise AdvaeError("expected a folder (an OASIS-1 release or a folder of NIfTI/Analyze volumes)", root)
+    if not root.is_dir():
+        raise AdvaeError("expected a folder (an OASIS-1 release or a folder of NIfTI/Analyze volumes)", root)
     if _oasis_folders(root): return (*find_oasis(root, image=d.image, include_rescans=d.include_rescans), "oasis")
     return (*find_volumes(root), "folder")
 
@@ -108,11 +112,13 @@ def find_subjects(cfg: MRIConfig) -> tuple[list[Subject], list[dict], dict[str, 
     labels = None
     if kind == "demo" and d.label and not d.metadata:
         if d.label != DEMO_LABEL:
-            raise AdvaeError(f"the demo brains have one label, {DEMO_LABEL!r} (which brain a slice comes from), not {d.label!r}")
+            raise AdvaeError(f"the demo brains have one label, {DEMO_LABEL!r} (which brain a slice comes from), "
+                             f"not {d.label!r}")
         labels = {s.id: s.id for s in subjects}
     elif d.metadata:
         meta = read_metadata(d.metadata)
-        select = d.select if d.select is not None else (OASIS_DEFAULT_SELECT if kind == "oasis" and not d.label else None)
+        default = OASIS_DEFAULT_SELECT if kind == "oasis" and not d.label else None
+        select = d.select if d.select is not None else default
         if select is not None and select.strip().lower() == "all": select = None
         if select and d.select is None:
             log.info(f"selection: {select} (the OASIS default, as in the paper; --select all keeps everyone)")
@@ -120,7 +126,8 @@ def find_subjects(cfg: MRIConfig) -> tuple[list[Subject], list[dict], dict[str, 
         records += dropped
         if d.label: labels = {s.id: s.label for s in subjects}
     elif d.label: raise AdvaeError(f"--label {d.label} needs --metadata (a table with that column)")
-    elif d.select and d.select.strip().lower() != "all": raise AdvaeError("--select needs --metadata (a table to select from)")
+    elif d.select and d.select.strip().lower() != "all":
+        raise AdvaeError("--select needs --metadata (a table to select from)")
     if not subjects: raise AdvaeError("no subject left; see the preprocessing log for why each was skipped", d.path)
     if labels and len(set(labels.values())) < 2:   # checked here, before hours of slicing, not at the split
         raise AdvaeError(f"column {d.label!r} has a single class ({next(iter(labels.values()))!r}) among the "
@@ -151,7 +158,8 @@ def split_rows(index: pd.DataFrame, fractions, seed: int, labels: dict[str, str]
 
 # %% ../../nbs/mri/03_pipeline.ipynb #36ac6e88
 class MRIRun(RunDir):
-    "An MRI run directory: `config.json`, `preprocess/` (slice store, split, log), `model/`, `metrics.json`, `synthetic/`, `plots/`."
+    """An MRI run directory: `config.json`, `preprocess/` (slice store, split, log), `model/`, `metrics.json`,
+    `synthetic/`, `plots/`."""
     config_class, modality = MRIConfig, "mri"
     markers = {"preprocess": "split.json", "train": "weights.safetensors"}
 
@@ -170,7 +178,8 @@ class MRIRun(RunDir):
     def codes(self, s: dict | None = None) -> np.ndarray:
         "Class code of every slice row (int64; zeros for an unconditional run); `s`: `split()` if already read."
         s = s or self.split()
-        return encode_labels(s["labels"], s["classes"])[0] if s["classes"] else np.zeros(len(s["split"]), dtype=np.int64)
+        if not s["classes"]: return np.zeros(len(s["split"]), dtype=np.int64)
+        return encode_labels(s["labels"], s["classes"])[0]
 
     def model(self, device: str = "cpu") -> MRIVAE:
         "The trained VAE; an `AdvaeError` when its weights do not fit this run's settings."
@@ -196,7 +205,8 @@ def preprocess(cfg: MRIConfig, run: MRIRun, found: tuple) -> None:
     z_range, n = slice_range(cfg, kind)
     where = f"z {z_range[0]}..{z_range[1]}" if z_range else f"{n} slices centred on each brain"
     log.info(f"slicing {len(subjects)} volumes: {where}, {d.size}x{d.size}, {d.workers} worker(s)")
-    store = build_store(subjects, run.pre/"store", z_range=z_range, n_slices=n, size=d.size, workers=d.workers, labels=labels)
+    store = build_store(subjects, run.pre/"store", z_range=z_range, n_slices=n, size=d.size, workers=d.workers,
+                        labels=labels)
     index = store.index
     with errors_about(d.metadata if labels and d.metadata else d.path):   # the file the labels came from
         split, how = split_rows(index, d.split, cfg.seed, labels, d.block, d.label)
@@ -255,7 +265,8 @@ class SliceSampler:
 
     @torch.no_grad()
     def sample(self, n: int | Sequence[str], seed: int = 0) -> tuple[np.ndarray, list[str] | None]:
-        "`n` slices, or one of each class named in `n` (all of one class for posterior resampling), with their classes."
+        """`n` slices (n, size, size) float32 in [-1, 1], or one of each class named in `n` (all of one class for
+        posterior resampling), with their classes (None when unconditional)."""
         classes, codes, split = self.sp["classes"], self.run.codes(self.sp), np.array(self.sp["split"])
         label = None if isinstance(n, (int, np.integer)) else str(n[0])
         n = int(n) if label is None else len(n)
@@ -270,8 +281,9 @@ class SliceSampler:
         else:
             y = None
             if classes:
+                train_codes = codes[split == "train"]
                 yv = (np.full(n, classes.index(label)) if label is not None
-                      else codes[split == "train"][torch.randint(int((split == "train").sum()), (n,), generator=g).numpy()])
+                      else train_codes[torch.randint(len(train_codes), (n,), generator=g).numpy()])
                 y = torch.from_numpy(np.sort(yv).astype(np.int64))
             out = self.model.sample(n, y, generator=g)
         return out[:, 0].numpy().astype(np.float32), ([classes[i] for i in y.tolist()] if classes else None)
@@ -286,13 +298,15 @@ def save_gif(frames: np.ndarray, path: Path, ms: int = 150) -> Path:
     "Write slices (n, H, W) in [-1, 1] as an animated GIF, atomically."
     from PIL import Image
     imgs = [Image.fromarray(f) for f in _to_uint8(frames)]
-    with atomic_path(path) as tmp: imgs[0].save(tmp, format="GIF", save_all=True, append_images=imgs[1:], duration=ms, loop=0)
+    with atomic_path(path) as tmp:
+        imgs[0].save(tmp, format="GIF", save_all=True, append_images=imgs[1:], duration=ms, loop=0)
     return path
 
 # %% ../../nbs/mri/03_pipeline.ipynb #f14f1290
 @torch.no_grad()
 def latent_walk(model: MRIVAE, seed: int, steps: int = 24, label_code: int | None = None) -> np.ndarray:
-    "Decode a straight walk between two prior draws: (steps, size, size) in [-1, 1]."
+    """Decode a straight walk between two prior draws (of class `label_code` for a conditional model): (steps, size,
+    size) float32 in [-1, 1]."""
     g = torch.Generator().manual_seed(seed + 1)
     a, b = torch.randn(2, model.config.latent, generator=g)
     t = torch.linspace(0, 1, steps)[:, None]
@@ -302,13 +316,16 @@ def latent_walk(model: MRIVAE, seed: int, steps: int = 24, label_code: int | Non
 # %% ../../nbs/mri/03_pipeline.ipynb #d7cbc374
 def write_synthetic(run: MRIRun, x: np.ndarray, ys: list[str] | None, stem: str, seed: int, label: str | None = None,
                     posterior: bool = False) -> tuple[list[Path], dict]:
-    "Write slices `x` (n, size, size) as `<stem>.nii.gz`, a PNG grid and two GIFs; returns the files and sidecar fields."
+    """Write slices `x` (n, size, size) in [-1, 1] as `<stem>.nii.gz` (a (size, size, n) stack, a slice per plane),
+    `<stem>_grid.png`, `<stem>.gif` and `<stem>_latent_walk.gif` (a walk between two prior draws of class `label`);
+    returns the files, the NIfTI first, and the sidecar fields they add."""
     import nibabel as nib
     folder, model = run.syn_dir, run.model()
     vol = np.ascontiguousarray(np.transpose(x, (1, 2, 0)))   # (size, size, n): one slice per plane
     img = nib.Nifti1Image(vol.astype(np.float32), np.eye(4))
     img.header.set_xyzt_units("mm")
-    img.header["descrip"] = (b"advae POSTERIOR RESAMPLED real slices" if posterior else b"advae SYNTHETIC slices (prior samples)")[:79]
+    img.header["descrip"] = (b"advae POSTERIOR RESAMPLED real slices" if posterior
+                             else b"advae SYNTHETIC slices (prior samples)")[:79]
     with atomic_path(folder/f"{stem}.nii.gz") as tmp: nib.save(img, tmp)
     title = "posterior resampled (noisy reconstructions of real slices)" if posterior else "synthetic (prior samples)"
     plot_slices({title: x}, folder/f"{stem}_grid.png", n=min(len(x), 16))
@@ -323,7 +340,7 @@ def write_synthetic(run: MRIRun, x: np.ndarray, ys: list[str] | None, stem: str,
 # %% ../../nbs/mri/03_pipeline.ipynb #0e3fb8fe
 @torch.no_grad()
 def _encode(model: MRIVAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128) -> np.ndarray:
-    "Posterior means (n, latent) of slices x (n, H, W) of class codes `y` (n,) (None: unconditional)."
+    "Posterior means (n, latent) float32 of slices x (n, H, W) of class codes `y` (n,) (None: unconditional)."
     out = []
     for i in range(0, len(x), batch):
         xb = torch.from_numpy(np.asarray(x[i:i + batch], dtype=np.float32))[:, None]
@@ -334,7 +351,7 @@ def _encode(model: MRIVAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128
 # %% ../../nbs/mri/03_pipeline.ipynb #5a244017
 @torch.no_grad()
 def _reconstruct(model: MRIVAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128) -> np.ndarray:
-    "Decode the posterior means of slices x (n, H, W): (n, H, W) in [-1, 1]."
+    "Decode the posterior means of slices x (n, H, W): (n, H, W) float32 in [-1, 1]."
     mu = _encode(model, x, y, batch)
     out = []
     for i in range(0, len(mu), batch):
@@ -346,11 +363,13 @@ def _reconstruct(model: MRIVAE, x: np.ndarray, y: np.ndarray | None, batch: int 
 def _pool(x: np.ndarray, factor: int = 4) -> np.ndarray:
     "Slices (n, H, W) -> (n, H/factor * W/factor) block means: the features the utility classifiers see."
     n, h, w = x.shape
-    return x[:, : h // factor * factor, : w // factor * factor].reshape(n, h // factor, factor, w // factor, factor).mean((2, 4)).reshape(n, -1)
+    x = x[:, : h // factor * factor, : w // factor * factor]
+    return x.reshape(n, h // factor, factor, w // factor, factor).mean((2, 4)).reshape(n, -1)
 
 # %% ../../nbs/mri/03_pipeline.ipynb #ac680e5d
 def _external_slices(run: MRIRun, data: str, metadata: str | None) -> tuple[np.ndarray, np.ndarray | None, Path]:
-    "Slice an external cohort with the run's settings (a temporary store); returns (slices, class codes, output folder)."
+    """Slice an external cohort with the run's settings (in a temporary store); returns the slices (n, size, size)
+    float32 in [-1, 1], their class codes (n,) int64 (None for an unconditional run) and the output folder."""
     cfg = run.config
     ext = replace(cfg, data=replace(cfg.data, path=data, metadata=metadata, select="all" if metadata else None))
     subjects, _, labels, kind = find_subjects(ext)
@@ -377,7 +396,8 @@ def eval_data(run: MRIRun, model: MRIVAE, data: str | None = None, metadata: str
     train_x, y_tr = np.asarray(store.slices[tr_rows], dtype=np.float32), (codes[tr_rows] if classes else None)
     if data is None:
         rows = np.flatnonzero(split == "test")
-        real, y, where, out = np.asarray(store.slices[rows], dtype=np.float32), (codes[rows] if classes else None), "test", run.path
+        real, y = np.asarray(store.slices[rows], dtype=np.float32), (codes[rows] if classes else None)
+        where, out = "test", run.path
     else:
         (real, y, out), where = _external_slices(run, data, metadata), "external"
     if len(real) < 2: raise AdvaeError(f"{len(real)} {where} slice(s): evaluation needs at least 2", run.path)
@@ -392,14 +412,16 @@ def eval_data(run: MRIRun, model: MRIVAE, data: str | None = None, metadata: str
                   "with the training slices' means and SDs")
     info = {"source": data or cfg.data.path, f"n_{where}_slices": int(len(real)), "n_train_slices": int(len(train_x)),
             "split": run.split()["how"], "label": cfg.data.label, "classes": classes}
-    extra = {"model": model, "seed": cfg.seed, "train_x": train_x, "real": real, "y": y, "F_te": F_te, "codes_of": codes_of,
-             "k": min(cfg.model.latent, len(train_x) - 1), "data": info}
+    extra = {"model": model, "seed": cfg.seed, "train_x": train_x, "real": real, "y": y, "F_te": F_te,
+             "codes_of": codes_of, "k": min(cfg.model.latent, len(train_x) - 1), "data": info}
     return EvalData(train_x.reshape(len(train_x), -1), real.reshape(len(real), -1), names(y_tr), names(y), space, where,
                     out, str(data or cfg.data.path), extra)
 
 # %% ../../nbs/mri/03_pipeline.ipynb #d14b133f
 def reconstruction(run: MRIRun, model: MRIVAE, ev: EvalData) -> dict:
-    "Held-out reconstruction figures of the VAE and of two baselines (the mean training slice, a PCA of latent size)."
+    """Held-out reconstruction figures of the VAE and of two baselines (the mean training slice, a PCA of latent
+    size): `{"reconstruction": {where: {...}}, "baselines": {name: {"reconstruction": ...}}}` with MAE, MSE, RMSE
+    (intensity units), SSIM in [-1, 1] and PSNR (dB, data range 2). Keeps the reconstructions in `ev.extra`."""
     seed, real, train_x, k, where = run.config.seed, ev.extra["real"], ev.extra["train_x"], ev.extra["k"], ev.where
     rec = _reconstruct(model, real, ev.extra["y"])
     base = {"mean_slice": mean_slice_baseline(train_x)(real), "pca": pca_baseline(train_x, k, seed)(real)}
@@ -447,17 +469,21 @@ def verdict(m: dict) -> list[str]:
     s, g = m["synthetic"], m["baselines"].get("gaussian_pca", {}).get("synthetic")
     if g:
         word = "have a lower" if s["fid"] < g["fid"] else "do NOT have a lower"
-        lines.append(f"VAE samples {word} Frechet distance than the Gaussian-PCA baseline ({s['fid']:.3g} vs {g['fid']:.3g})")
+        lines.append(f"VAE samples {word} Frechet distance than the Gaussian-PCA baseline "
+                     f"({s['fid']:.3g} vs {g['fid']:.3g})")
     return lines
 
 # %% ../../nbs/mri/03_pipeline.ipynb #cdc197d0
 def plots(run: MRIRun, ev: EvalData, units: dict, labels: list[str] | None, folder: Path) -> None:
-    "Reconstructions, samples, intensity histograms and latent means of real and synthetic slices."
+    """Reconstructions, samples, intensity histograms and latent means of real and synthetic slices (`units`: each
+    generator's slices (n, size, size)), as `reconstructions.png`, `samples.png`, `intensity_histograms.png` and
+    `latent.png` in `folder`."""
     real, rec, base, k, where = ev.extra["real"], ev.extra["rec"], ev.extra["base"], ev.extra["k"], ev.where
     classes, syn = run.classes(), units["VAE"]
     pick = np.linspace(0, len(real) - 1, min(8, len(real))).round().astype(int)
-    plot_slices({"real (held out)": real[pick], "VAE reconstruction": rec[pick], f"PCA ({k} components)": base["pca"][pick],
-                 "mean training slice": base["mean_slice"][pick]}, folder/"reconstructions.png")
+    plot_slices({"real (held out)": real[pick], "VAE reconstruction": rec[pick],
+                 f"PCA ({k} components)": base["pca"][pick], "mean training slice": base["mean_slice"][pick]},
+                folder/"reconstructions.png")
     gauss = {"Gaussian-PCA baseline samples": units["gaussian_pca"][:8]} if "gaussian_pca" in units else {}
     plot_slices({"real (held out)": real[pick], "VAE prior samples": syn[:8]} | gauss, folder/"samples.png")
     plot_intensity_histograms({"real (held out)": real, "VAE reconstruction": rec, "VAE prior samples": syn},
@@ -469,7 +495,8 @@ def plots(run: MRIRun, ev: EvalData, units: dict, labels: list[str] | None, fold
 
 # %% ../../nbs/mri/03_pipeline.ipynb #caae30c2
 def validation_scores(run: MRIRun, model: MRIVAE) -> dict[str, float]:
-    "Validation MSE, SSIM and PSNR of reconstructions from the posterior means (for grid search)."
+    """Validation MSE (intensity units), SSIM (in [-1, 1]) and PSNR (dB) of reconstructions from the posterior means
+    (for grid search)."""
     va = np.flatnonzero(np.array(run.split()["split"]) == "val")
     x = np.asarray(run.store().slices[va], dtype=np.float32)
     r = reconstruction_metrics(x, _reconstruct(model, x, run.codes()[va] if run.classes() else None))
@@ -489,10 +516,12 @@ class MRIModality(Modality):
     def add_arguments(self, p, stage):
         if stage == "input":
             p.add_argument("--metadata", help="OASIS metadata table (CSV/XLSX) or a sample sheet with an ID column")
-        elif stage == "evaluate": p.add_argument("--metadata", help="metadata for --data (needed for a conditional model)")
+        elif stage == "evaluate":
+            p.add_argument("--metadata", help="metadata for --data (needed for a conditional model)")
         elif stage == "generate":
             p.add_argument("--posterior", action="store_true",
-                           help="posterior resampling of real training slices (noisy reconstructions of real subjects, NOT synthesis)")
+                           help="posterior resampling of real training slices (noisy reconstructions of real "
+                                "subjects, NOT synthesis)")
 
     def default_label(self, cfg): return DEMO_LABEL if cfg.data.path == "demo" and not cfg.data.metadata else None
     def load(self, cfg): return find_subjects(cfg)
@@ -512,7 +541,8 @@ class MRIModality(Modality):
     def from_features(self, ev, x): return np.asarray(x).reshape(len(x), *ev.extra["real"].shape[1:])
 
     def baselines(self, run, ev):
-        return {"gaussian_pca": clipped(gaussian_pca(components=ev.extra["k"], standardize=False)), "mean_slice": clipped(collapsed)}
+        return {"gaussian_pca": clipped(gaussian_pca(components=ev.extra["k"], standardize=False)),
+                "mean_slice": clipped(collapsed)}
 
     def synthetic_metrics(self, ev, name, x, labels): return synthetic_metrics(ev, name, x, labels)
 
@@ -520,7 +550,8 @@ class MRIModality(Modality):
         shape = ev.extra["real"].shape[1:]
         return lambda x: _pool(np.asarray(x).reshape(len(x), *shape))
 
-    def utility_generators(self, run, model, ev, vae): return utility_generators(run, model, ev, self.baselines(run, ev))
+    def utility_generators(self, run, model, ev, vae):
+        return utility_generators(run, model, ev, self.baselines(run, ev))
     def verdict(self, m): return verdict(m)
 
     def plots(self, run, m, ev, units, labels, folder): plots(run, ev, units, labels, folder)
@@ -528,9 +559,10 @@ class MRIModality(Modality):
     def summary(self, m):
         where, r = next(iter(m["reconstruction"].items()))
         s = m["synthetic"]
-        return (f"{where} slices: SSIM {r['ssim']:.3f} (brain {r['ssim_brain']:.3f}), PSNR {r['psnr']:.2f} dB; synthetic: "
-                f"nearest-real SSIM {s['nn_ssim']:.3f}, diversity (MS-SSIM) {s['ms_ssim_diversity']:.3f} vs real "
-                f"{s['ms_ssim_diversity_real']:.3f}, Frechet distance {s['fid']:.3g}")
+        return (f"{where} slices: SSIM {r['ssim']:.3f} (brain {r['ssim_brain']:.3f}), PSNR {r['psnr']:.2f} dB; "
+                f"synthetic: nearest-real SSIM {s['nn_ssim']:.3f}, "
+                f"diversity (MS-SSIM) {s['ms_ssim_diversity']:.3f} vs real {s['ms_ssim_diversity_real']:.3f}, "
+                f"Frechet distance {s['fid']:.3g}")
 
     def validation_scores(self, run, model): return validation_scores(run, model)
 

@@ -1,6 +1,6 @@
 """`advae` under torchrun: two CPU processes (gloo) train one model with DistributedDataParallel on the real tissue
 demo; rank 0 alone writes, the same seed gives the same weights, a resumed run ends as the uninterrupted one, and an
-input error is the same one line in every process (see "Several processes or machines" in nbs/05_train.ipynb)."""
+input error is the same one line in every process (see "Several processes or machines" in nbs/training/05_trainer.ipynb)."""
 import json
 import os
 import re

@@ -12,9 +12,3 @@ from .cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-# %% ../nbs/main.ipynb #8b2e9dfb
-from .cli import main
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
 import sys
@@ -19,8 +20,9 @@ from typing import Sequence
 import advae
 from .core.config import given_keys, make_config, parse_sets, read_config_file
 from .core.distributed import main_process, on_every, on_main, start_distributed, stop_distributed
-from .core.errors import AdvaeError, log, set_quiet
+from .core.errors import WRITE_PROBLEMS, AdvaeError, WriteError, log, set_quiet, writing
 from .core.io import read_json, write_json
+from .core.lock import RunLock
 from .modality import Modality, get_modality, modalities
 
 # %% auto #0
@@ -33,8 +35,8 @@ class _Parser(argparse.ArgumentParser):
         raise AdvaeError(f"{message} (see `{self.prog} --help`)")
 
 # %% ../nbs/cli.ipynb #cb551971
-SHARED_FLAGS = {"data": "data.path", "label": "data.label", "select": "data.select", "seed": "seed",
-                "device": "train.device"}
+SHARED_FLAGS = {"data": "data.path", "label": "data.label", "select": "data.select", "holdout": "data.holdout",
+                "seed": "seed", "device": "train.device"}
 
 def _input_args(p: argparse.ArgumentParser, mod: Modality) -> None:
     "The input options of `run` and `preprocess` for modality `mod`."
@@ -43,6 +45,8 @@ def _input_args(p: argparse.ArgumentParser, mod: Modality) -> None:
     p.add_argument("--label",
                    help="metadata column: condition the model on it and stratify the split ('none': unconditional)")
     p.add_argument("--select", help='keep the samples whose metadata match, e.g. "CDR >= 0.5" ("all" keeps everyone)')
+    p.add_argument("--no-holdout", dest="holdout", action="store_const", const=False,
+                   help="train on every sample and evaluate nothing (for a pilot set too small to split)")
     mod.add_arguments(p, "input")
     p.add_argument("--config", help="settings file (.toml, .yaml, .json)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -124,7 +128,7 @@ def resolve_config(args: argparse.Namespace, mod: Modality):
 # %% ../nbs/cli.ipynb #14c7d45c
 class RunLog(logging.Handler):
     """Copies log messages into `<run>/log.txt`, holding them until the run directory exists (`folder` None: discards
-    them, for processes other than rank 0)."""
+    them, for processes other than rank 0). A full disk is a `WriteError` naming the log, which keeps no half line."""
     def __init__(self, folder: Path | None):
         super().__init__(logging.INFO)
         self.folder, self.pending = None if folder is None else Path(folder), []
@@ -133,27 +137,36 @@ class RunLog(logging.Handler):
     def emit(self, record):
         if self.folder is None: return
         self.pending.append(self.format(record))
-        if self.folder.is_dir():
-            with open(self.folder/"log.txt", "a") as f: f.write("\n".join(self.pending) + "\n")
-            self.pending = []
+        if not self.folder.is_dir(): return
+        path, data = self.folder/"log.txt", ("\n".join(self.pending) + "\n").encode()
+        with writing(path):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                end = os.fstat(fd).st_size
+                try:
+                    while data: data = data[os.write(fd, data):]
+                except OSError: os.ftruncate(fd, end); raise
+            finally: os.close(fd)
+        self.pending = []
 
 # %% ../nbs/cli.ipynb #72bb2f1d
 def print_summary(m: dict, out=None) -> None:
-    "Print the headline line of a metrics dict (by its modality), then its verdict."
-    print(get_modality(m["modality"]).summary(m))
+    "Print a metrics dict's headline line (by its modality; its note if nothing was evaluated), then its verdict."
+    print(get_modality(m["modality"]).summary(m) if m.get("evaluated", True) else m["note"])
     for line in m.get("verdict", []): print(f"  {line}")
     if out is not None: print(f"run directory: {out}")
 
 # %% ../nbs/cli.ipynb #b410b87d
 def _run_stage(args, mod: Modality):
-    "Run the stages `run` and `preprocess` into `args.out`, logging into its `log.txt`."
+    "Run the stages `run` and `preprocess` into `args.out`, holding its lock and logging into its `log.txt`."
     from advae import pipeline
     cfg = resolve_config(args, mod)
     handler = RunLog(Path(args.out) if main_process() else None); log.addHandler(handler)
     try:
-        if args.stage == "preprocess": pipeline.preprocess(mod, cfg, args.out, force=args.force); return
-        m = pipeline.run(mod, cfg, args.out, force=args.force, resume=args.resume, progress=not args.quiet)
-        if m is not None: print_summary(m, args.out)   # None: a process other than rank 0
+        with RunLock(args.out, f"advae {args.modality} {args.stage}"):
+            if args.stage == "preprocess": pipeline.preprocess(mod, cfg, args.out, force=args.force); return
+            m = pipeline.run(mod, cfg, args.out, force=args.force, resume=args.resume, progress=not args.quiet)
+            if m is not None: print_summary(m, args.out)   # None: a process other than rank 0
     finally: log.removeHandler(handler)
 
 # %% ../nbs/cli.ipynb #d0452295
@@ -171,72 +184,113 @@ def _set_device(path: Path, device: str) -> None:
 
 # %% ../nbs/cli.ipynb #7e63cb0c
 def _run_dir_stage(args, mod: Modality) -> None:
-    "Run `train`, `evaluate`, `generate` or `grid-search` on the run directory `args.run`."
+    "Run `train`, `evaluate`, `generate` or `grid-search` on the run directory `args.run`, holding its lock."
     from advae import pipeline
     run = mod.run_class(Path(args.run))
     handler = RunLog(run.path if main_process() else None); log.addHandler(handler)
     try:
-        if args.stage == "train":
-            on_every(lambda: run.check("preprocess"))
-            if args.device: on_main(lambda: _set_device(run.path/"config.json", args.device))
-            pipeline.train_model(mod, run, resume=args.resume, progress=not args.quiet)
-        elif args.stage == "evaluate":
-            m = pipeline.evaluate(mod, run, data=args.data, baselines=args.baselines, progress=not args.quiet,
-                                  **_options(args, mod))
-            print_summary(m, run.path if args.data is None else None)
-        elif args.stage == "generate":
-            if args.n is not None and args.n < 1: raise AdvaeError(f"--n must be >= 1, got {args.n}")
-            pipeline.generate(mod, run, n=args.n, label=args.cls, seed=args.seed, **_options(args, mod))
-        elif args.stage == "grid-search":
-            if args.workers is not None and args.workers < 1:
-                raise AdvaeError(f"--workers must be >= 1, got {args.workers}")
-            df = pipeline.grid_search(mod, run, args.latent, args.lr, args.beta, epochs=args.epochs,
-                                      workers=args.workers)
-            other = [c for c in df.columns if c.startswith("val_") and c not in mod.grid_rank]
-            print(df[["name", *mod.grid_rank, *other, "epochs", "seconds"]].to_string(index=False))
+        with RunLock(run.path, f"advae {args.modality} {args.stage}"):
+            if args.stage == "train":
+                on_every(lambda: run.check("preprocess"))
+                if args.device: on_main(lambda: _set_device(run.path/"config.json", args.device))
+                pipeline.train_model(mod, run, resume=args.resume, progress=not args.quiet)
+            elif args.stage == "evaluate":
+                m = pipeline.evaluate(mod, run, data=args.data, baselines=args.baselines, progress=not args.quiet,
+                                      **_options(args, mod))
+                print_summary(m, run.path if args.data is None else None)
+            elif args.stage == "generate":
+                if args.n is not None and args.n < 1: raise AdvaeError(f"--n must be >= 1, got {args.n}")
+                pipeline.generate(mod, run, n=args.n, label=args.cls, seed=args.seed, **_options(args, mod))
+            elif args.stage == "grid-search":
+                if args.workers is not None and args.workers < 1:
+                    raise AdvaeError(f"--workers must be >= 1, got {args.workers}")
+                df = pipeline.grid_search(mod, run, args.latent, args.lr, args.beta, epochs=args.epochs,
+                                          workers=args.workers)
+                other = [c for c in df.columns if c.startswith("val_") and c not in mod.grid_rank]
+                print(df[["name", *mod.grid_rank, *other, "epochs", "seconds"]].to_string(index=False))
     finally: log.removeHandler(handler)
 
 # %% ../nbs/cli.ipynb #4fe2678e
 MULTI = ("run", "preprocess", "train")   # the stages that several processes (torchrun) can run
 
 def _error_line(text: str) -> None:
-    "Write one line to stderr in a single write, so that the lines of several processes sharing a pipe never mix."
+    """Write one line to stderr in a single write, so that the lines of several processes sharing a pipe never mix; a
+    progress bar that the error interrupted is cleared from its line first, so that the error stands alone."""
+    from tqdm import tqdm
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.leave = False; bar.close()
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
 # %% ../nbs/cli.ipynb #8c479e87
 @contextlib.contextmanager
-def _processes(args: argparse.Namespace):
-    "Join the process group when torchrun started this command (`WORLD_SIZE` > 1), for the stages that use one."
+def _processes(args: argparse.Namespace, joined: list | None = None):
+    """Join the process group when torchrun started this command (`WORLD_SIZE` > 1), for the stages that use one
+    (noting it in `joined`: such a process ends with `_leave`)."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         yield; return
     if args.stage not in MULTI:
         raise AdvaeError(f"`advae {args.modality} {args.stage}` runs in one process: start it without torchrun "
                          f"(only {', '.join(MULTI)} use several)")
     start_distributed()
+    if joined is not None: joined.append(True)
     try: yield
     finally: stop_distributed()
 
+# %% ../nbs/cli.ipynb #f93d67d0
+def _go_on(args: argparse.Namespace | None) -> str:
+    "How to go on once a problem is fixed: `--resume` for the stages that have it, else the same command again."
+    if getattr(args, "stage", None) in ("run", "train"): return "continue with the same command and --resume"
+    return "run the same command again"
+
+# %% ../nbs/cli.ipynb #03f618dd
+def _os_error(e: OSError, args: argparse.Namespace | None) -> AdvaeError:
+    "The one-line error of an `OSError` `e` that reached `main` while running the command `args`."
+    run = getattr(args, "out", None) or getattr(args, "run", None)
+    if e.errno in WRITE_PROBLEMS and e.errno not in (errno.EACCES, errno.EPERM) and (e.filename or run):
+        return WriteError(e.errno, e.filename or run, _go_on(args))   # only a write gets these
+    why = e.strerror or str(e) or type(e).__name__
+    return AdvaeError(f"{why[:1].lower()}{why[1:]} (--debug shows where)", e.filename)
+
 # %% ../nbs/cli.ipynb #b488ff48
-def main(argv: Sequence[str] | None = None) -> int:
-    "Entry point of the `advae` command; returns the exit code (2 for any error the user can fix)."
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+def _main(argv: list[str], joined: list) -> int:
+    "The command `advae ARGV` and its exit code (see `main`); `joined` notes a torchrun process group joined."
+    debug, args = "--debug" in argv, None
     try:
         args = build_parser().parse_args(argv)
         set_quiet(args.quiet)   # the terminal only: the run's log.txt keeps everything
         mod = get_modality(args.modality)
-        with _processes(args):
+        with _processes(args, joined):
             if args.stage in ("run", "preprocess"): _run_stage(args, mod)
             else: _run_dir_stage(args, mod)
         return 0
     except AdvaeError as e:
         if debug: raise
+        if isinstance(e, WriteError): e.go_on(_go_on(args))
         _error_line(f"advae: {e}")
         return e.exit_code
+    except OSError as e:   # one that no code nearer its file made an AdvaeError
+        if debug: raise
+        _error_line(f"advae: {_os_error(e, args)}")
+        return 2
     except KeyboardInterrupt:
         if debug: raise
         _error_line("advae: interrupted; continue with the same command and --resume")
         return 130
     except SystemExit as e:   # --help and --version
         return int(e.code or 0)
+
+# %% ../nbs/cli.ipynb #f93733de
+def _leave(code: int) -> None:
+    "End this process now with exit code `code`, after flushing the log's handlers, stdout and stderr."
+    logging.shutdown()
+    sys.stdout.flush(); sys.stderr.flush()
+    os._exit(code)
+
+# %% ../nbs/cli.ipynb #8867cf69
+def main(argv: Sequence[str] | None = None) -> int:
+    "Entry point of the `advae` command; returns the exit code (2 for any error the user can fix)."
+    joined = []
+    code = _main(list(sys.argv[1:] if argv is None else argv), joined)
+    if joined: _leave(code)   # a torchrun process, in or out of its group: see `_leave`
+    return code

@@ -32,11 +32,14 @@ __all__ = ['BUILTIN', 'DataConfig', 'ModelConfig', 'EvalConfig', 'RunConfig', 'S
 # %% ../nbs/modality.ipynb #412d217d
 @dataclass
 class DataConfig:
-    "The `data` section: what to read, which samples to keep, the label to condition on, and the split."
+    """The `data` section: what to read, which samples to keep, the label to condition on, and the split (or, with
+    `holdout` False, none: every sample trains the model and nothing is evaluated, for a pilot set too small to
+    split)."""
     path: str = "demo"                 # the input: a file, a folder or a demo name
     label: str | None = None           # metadata column to condition on and stratify by ('none': unconditional)
     select: str | None = None          # keep the samples whose metadata match, e.g. "CDR >= 0.5"; "all" keeps all
     split: tuple[float, ...] = (0.7, 0.15, 0.15)   # train / validation / test fractions
+    holdout: bool = True               # False (--no-holdout): train on every sample and evaluate nothing
 
     def __post_init__(self):
         if len(self.split) != 3:

@@ -26,7 +26,7 @@ from .core.arrays import ColumnStore, return_freed_memory
 from .core.config import config_diff, make_config
 from .core.distributed import distributed, main_process, on_every, on_main, seed_everything, single_process
 from .core.errors import AdvaeError, log
-from .core.io import atomic_path, file_sha256, read_json, write_json
+from .core.io import atomic_path, file_sha256, read_json, remove_stale_temps, write_json
 from .core.runs import RunDir, clear_run_dir, prepare_run_dir
 from .evaluation.fidelity import fidelity
 from .evaluation.privacy import PRIVACY_LIMIT, privacy_warning
@@ -36,22 +36,36 @@ from .modality import EvalData, Modality
 from .training import train
 
 # %% auto #0
-__all__ = ['preprocess', 'train_model', 'generate', 'evaluate', 'run', 'grid_search']
+__all__ = ['NOT_EVALUATED', 'preprocess', 'train_model', 'generate', 'evaluate', 'not_evaluated', 'run', 'grid_search']
+
+# %% ../nbs/pipeline.ipynb #8e5b1d04
+def _clear_unfinished(run: RunDir) -> list[str]:
+    """Remove what an unfinished preprocessing left in `run`: the stale temporary files in the run directory and, when
+    it is an advae run (it has a `config.json`), its own `preprocess/` and `model/`. Returns the names removed, sorted
+    (folders with a trailing `/`)."""
+    gone = remove_stale_temps(run.path) if run.path.is_dir() else []
+    for d in (run.pre, run.model_dir) if (run.path/"config.json").is_file() else ():
+        if d.is_dir() and d.parent == run.path: shutil.rmtree(d); gone.append(f"{d.name}/")
+    return sorted(gone)
 
 # %% ../nbs/pipeline.ipynb #52d8c861
 def preprocess(mod: Modality, cfg, out: str | os.PathLike, force: bool = False, resume: bool = False) -> RunDir:
-    "Check the run directory and the input of `cfg`, then preprocess into `out` (resuming: check the settings match)."
+    """Check the run directory and the input of `cfg`, then preprocess into `out`. `resume`: check that the settings
+    match the run's; skip a completed stage, start an unfinished one again."""
     run = mod.run_class(Path(out))
     out = prepare_run_dir(run.path, force=force, resume=resume)
-    if resume and run.done("preprocess"):
-        diff = config_diff(run.config, cfg)
-        if diff:
-            raise AdvaeError(f"--resume with different settings than the run ({', '.join(diff[:4])}); "
-                             "use the same ones or --force", out)
+    started = resume and (out/"config.json").exists()
+    if started and (diff := config_diff(run.config, cfg)):
+        raise AdvaeError(f"--resume with different settings than the run ({', '.join(diff[:4])}); "
+                         "use the same ones or --force", out)
+    if started and run.done("preprocess"):
         log.info(f"resuming run {out}: preprocessing already done")
         return run
     loaded = mod.load(cfg)
     if force: clear_run_dir(out)
+    elif resume and out.is_dir() and ((gone := _clear_unfinished(run)) or started):
+        log.info(f"resuming run {out}: preprocessing had not completed; starting it again"
+                 + (f" (removed {', '.join(gone)})" if gone else ""))
     created = not out.exists()
     try:
         seed_everything(cfg.seed)
@@ -78,6 +92,9 @@ def train_model(mod: Modality, run: RunDir, resume: bool = False, progress: bool
     return_freed_memory()
     seed_everything(cfg.seed)
     tr, va = mod.datasets(run)
+    if not cfg.data.holdout:
+        va = tr
+        log.info("no held-out data (--no-holdout): early stopping watches the loss on the training samples")
     if len(tr) == 0 or len(va) == 0:
         raise AdvaeError(f"the training or validation split is empty; use more {mod.unit}", run.path)
     torch.manual_seed(cfg.seed)
@@ -99,17 +116,33 @@ def _check_class(sampler, label: str | None) -> None:
     if str(label) not in sampler.classes:
         raise AdvaeError(f"unknown class {label!r}; this model knows {', '.join(map(repr, sampler.classes))}")
 
-# %% ../nbs/pipeline.ipynb #37c895e0
-def _sidecar(run: RunDir, sampler, seed: int, ys: list[str] | None, p: dict, ev: EvalData, label: str | None) -> dict:
-    "What a set's sidecar JSON says before the modality adds its own fields and files: what, from where, how private."
-    cfg, against = run.config, ev.space.against(label)[2]
+# %% ../nbs/pipeline.ipynb #bb295792
+NOT_EVALUATED = ("NOT EVALUATED: this run trained on every sample (--no-holdout), so no real data was held out and "
+                 "nothing was measured about how faithful, diverse, private or useful its synthetic samples are.")
+
+# %% ../nbs/pipeline.ipynb #bb1e0c8a
+def _privacy_block(p: dict | None, ev: EvalData | None, label: str | None) -> dict:
+    "The sidecar's `privacy` entry: the figures `p` and what they were measured against, or why there are none."
+    if p is None: return {"measured": False, "why": "no real data was held out (--no-holdout)"}
+    against = ev.space.against(label)[2]
     where = "the run's training split and its held-out test split" + (f", class {against} only" if against else "")
-    return {"synthetic": getattr(sampler, "synthetic", True), "note": sampler.note, "run": str(run.path.resolve()),
+    return p | {"limit": PRIVACY_LIMIT, "space": ev.space.description, "against": where}
+
+
+# %% ../nbs/pipeline.ipynb #9692a326
+def _sidecar(run: RunDir, sampler, seed: int, ys: list[str] | None, p: dict | None, ev: EvalData | None,
+             label: str | None) -> dict:
+    """What a set's sidecar JSON says before the modality adds its own fields and files: what, from where, how private
+    (`p` None: not measured, for a run without held-out data; its note then says that nothing was evaluated)."""
+    cfg = run.config
+    note = sampler.note if p is not None else f"{sampler.note} {NOT_EVALUATED}"
+    return {"synthetic": getattr(sampler, "synthetic", True), "note": note, "evaluated": p is not None,
+            "run": str(run.path.resolve()),
             "model": "model/weights.safetensors", "model_sha256": file_sha256(run.model_dir/"weights.safetensors"),
             "seed": seed, "n": len(ys) if ys is not None else None, "label": cfg.data.label,
             "classes": None if ys is None else pd.Series(ys).value_counts().to_dict(), "method": sampler.method,
             "source_data": cfg.data.path,
-            "privacy": p | {"limit": PRIVACY_LIMIT, "space": ev.space.description, "against": where},
+            "privacy": _privacy_block(p, ev, label),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "advae_version": advae.__version__}
 
 # %% ../nbs/pipeline.ipynb #e732cd1d
@@ -117,7 +150,8 @@ def generate(mod: Modality, run: RunDir, n: int | None = None, label: str | None
              ev: EvalData | None = None, **options) -> Path:
     """Write `n` synthetic samples (default: the run's `eval.n_synthetic`), all of class `label` or in training
     proportions, with seed `seed` (default: the run's), to `run.syn_dir`, with their sidecar; returns the main file.
-    `ev`: the run's evaluation data when already made (its shared space gives the privacy figures)."""
+    `ev`: the run's evaluation data when already made (its shared space gives the privacy figures; a run without
+    held-out data measures none, and its sidecar says so)."""
     return_freed_memory()
     cfg = run.check("train").config
     n, seed = n or cfg.eval.n_synthetic, cfg.seed if seed is None else seed
@@ -128,12 +162,14 @@ def generate(mod: Modality, run: RunDir, n: int | None = None, label: str | None
     stem = getattr(sampler, "stem", "synthetic") + (f"_{label}" if label is not None else "")
     run.syn_dir.mkdir(parents=True, exist_ok=True)
     x, ys = sampler.sample([str(label)] * n if label is not None else n, seed)
-    ev = ev or mod.eval_data(run, model)
-    p = ev.space.privacy(ev.space.embed(mod.to_features(ev, x), ys), cfg.seed, label)
+    p = None
+    if cfg.data.holdout:   # without held-out data, there is nothing to measure privacy against
+        ev = ev or mod.eval_data(run, model)
+        p = ev.space.privacy(ev.space.embed(mod.to_features(ev, x), ys), cfg.seed, label)
     side = _sidecar(run, sampler, seed, ys, p, ev, label) | {"n": n}
     files, fields = mod.write_synthetic(run, x, ys, stem, seed, side, label=label, sampler=sampler)
     side |= fields | {"files": [f.name for f in files]}
-    privacy_warning(p, files[0], f"advae {mod.name} evaluate {run.path}")
+    if p is not None: privacy_warning(p, files[0], f"advae {mod.name} evaluate {run.path}")
     write_json(run.syn_dir/f"{stem}.json", side)
     what = "synthetic" if side["synthetic"] else stem.replace("_", "-")
     log.info(f"wrote {n} {what} {mod.unit} to {files[0]} (sidecar {stem}.json)")
@@ -162,6 +198,9 @@ def evaluate(mod: Modality, run: RunDir, data: str | None = None, baselines: boo
     and, with `baselines`, the modality's baseline generators: fidelity, diversity, privacy and (with a label)
     utility. Writes `metrics.json` and plots; returns the metrics. `ev`: the run's evaluation data if already made."""
     cfg = run.check("train").config
+    if not cfg.data.holdout and data is None:
+        raise AdvaeError("this run holds no held-out data (it trained on every sample, --no-holdout): there is "
+                         f"nothing to evaluate it on here; evaluate it on another dataset with --data", run.path)
     seed_everything(cfg.seed)
     model = run.model()
     ev = ev if ev is not None and data is None else mod.eval_data(run, model, data, **options)
@@ -201,16 +240,30 @@ def _visible(run: RunDir) -> None:
         raise AdvaeError("this process does not see the preprocessed run that rank 0 wrote; on several machines, "
                          "--out must be on a file system they all share", run.path)
 
+# %% ../nbs/pipeline.ipynb #79ca1fa4
+def not_evaluated(mod: Modality, run: RunDir) -> dict:
+    "Write and return the `metrics.json` of a run without held-out data: its modality, data and `NOT_EVALUATED`."
+    cfg = run.config
+    m = {"modality": mod.name, "evaluated": False, "note": NOT_EVALUATED, "verdict": [],
+         "data": {"source": cfg.data.path, "label": cfg.data.label, "holdout": False}}
+    log.info(f"{run.path}: {NOT_EVALUATED}")
+    write_json(run.path/"metrics.json", m)
+    return m
+
 # %% ../nbs/pipeline.ipynb #4bd99d6d
 def run(mod: Modality, cfg, out: str | os.PathLike, force: bool = False, resume: bool = False,
         progress: bool = True) -> dict | None:
-    "Every stage (preprocess, train, generate, evaluate) into run directory `out`; returns the metrics."
+    """Every stage (preprocess, train, generate, evaluate) into run directory `out`; returns the metrics (without
+    held-out data, `not_evaluated`'s)."""
     r = on_main(lambda: preprocess(mod, cfg, out, force=force, resume=resume))
     if distributed()[0] > 1: on_every(lambda: _visible(r))
     if on_main(lambda: resume and r.done("train")): log.info("training already completed; keeping its weights")
     else: train_model(mod, r, resume=resume, progress=progress)
     if not main_process(): return None
     with single_process():
+        if not cfg.data.holdout:
+            generate(mod, r)
+            return not_evaluated(mod, r)
         ev = mod.eval_data(r, r.model())
         generate(mod, r, ev=ev)
         return evaluate(mod, r, ev=ev, progress=progress)
@@ -264,7 +317,9 @@ def grid_search(mod: Modality, run: RunDir, latents: Sequence[int] = (32, 64, 12
     `plots/grid_search.png`; returns the table, best first."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
-    run.check("preprocess")
+    if not run.check("preprocess").config.data.holdout:
+        raise AdvaeError("grid search ranks settings on validation data, and this run holds none (--no-holdout)",
+                         run.path)
     combos = list(itertools.product(latents, lrs, betas))
     if not combos: raise AdvaeError("the grid is empty: give at least one latent size, learning rate and beta")
     cores = os.cpu_count() or 1

@@ -1,5 +1,5 @@
 """Foundations every other part stands on: errors users can act on, atomic files, several processes, configs, large
-arrays, run directories, metadata selections and plots.
+arrays, run directories and their locks, metadata selections and plots.
 
 Docs: https://advae.github.io/advae/core/index.html.md"""
 
@@ -9,13 +9,17 @@ Docs: https://advae.github.io/advae/core/index.html.md"""
 __all__ = []
 
 # %% ../../nbs/core/index.ipynb #011fc60b
-"""Foundations: errors, atomic io, configs, several processes, large arrays, run directories, selections, plots."""
-from .arrays import BLOCK_VALUES, ColumnStore, column_blocks, gram_pca, return_freed_memory, spans
+"""Foundations: errors, atomic io, configs, several processes, large arrays, run directories and their locks,
+selections, plots."""
+from .arrays import (BLOCK_VALUES, ColumnStore, column_blocks, gram_pca, open_allocated, return_freed_memory,
+                               spans)
 from .config import config_keys, make_config, parse_sets, read_config_file
 from .distributed import (distributed, main_process, on_every, on_main, resolve_device, seed_everything,
                                     single_process, start_distributed, stop_distributed)
-from .errors import AdvaeError, errors_about, log, set_quiet
+from .errors import AdvaeError, WriteError, errors_about, log, set_quiet, writing
 from .io import (atomic_path, file_sha256, read_json, read_safetensors, remove_stale_temps, write_json,
                            write_safetensors)
-from .runs import RunDir, class_counts, encode_labels, prepare_run_dir, split_samples
+from .lock import RunLock, lock_path
+from .runs import (MIN_TEST, RunDir, check_split, class_counts, encode_labels, prepare_run_dir,
+                             split_samples)
 from .select import select_rows

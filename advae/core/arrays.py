@@ -7,6 +7,7 @@ Docs: https://advae.github.io/advae/core/arrays.html.md"""
 # %% ../../nbs/core/04_arrays.ipynb #9350a42d
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import weakref
@@ -14,8 +15,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .errors import writing
+
 # %% auto #0
-__all__ = ['BLOCK_VALUES', 'spans', 'ColumnStore', 'column_blocks', 'return_freed_memory', 'gram_pca']
+__all__ = ['BLOCK_VALUES', 'spans', 'allocate', 'open_allocated', 'ColumnStore', 'column_blocks', 'return_freed_memory',
+           'gram_pca']
 
 # %% ../../nbs/core/04_arrays.ipynb #47d02e50
 BLOCK_VALUES = 1 << 22   # values (16 MB of float32) per block when a large matrix is processed piecewise
@@ -28,6 +32,25 @@ def spans(n: int, width: int = 1, budget: int | None = None) -> list[slice]:
     step = max(1, (budget or BLOCK_VALUES) // max(1, width))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)] or [slice(0, 0)]
 
+# %% ../../nbs/core/04_arrays.ipynb #f493df64
+def allocate(fd: int, nbytes: int) -> None:
+    """Reserve the first `nbytes` bytes of the open file `fd` on disk now (a full disk: `OSError` ENOSPC here).
+
+    Does nothing where the file system cannot reserve space (EINVAL, EOPNOTSUPP) or the system has no
+    `posix_fallocate`."""
+    if nbytes <= 0 or not hasattr(os, "posix_fallocate"): return
+    try: os.posix_fallocate(fd, 0, nbytes)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS): raise
+
+# %% ../../nbs/core/04_arrays.ipynb #01e02583
+def open_allocated(path: str | os.PathLike, dtype: np.dtype | str, shape: tuple[int, ...]) -> np.memmap:
+    """`np.lib.format.open_memmap(path, "w+", dtype, shape)`, an `.npy` file of zeros mapped for writing, with its disk
+    space reserved first (`allocate`): a full disk is an `OSError` (ENOSPC) here, never a SIGBUS at a later write."""
+    np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)   # header and sparse file; unmapped at once
+    with open(path, "r+b") as f: allocate(f.fileno(), os.fstat(f.fileno()).st_size)
+    return np.lib.format.open_memmap(path, mode="r+")
+
 # %% ../../nbs/core/04_arrays.ipynb #c6c8e460
 class ColumnStore:
     """An (n, d) float32 matrix in an unlinked temporary file, written by blocks of rows and read by blocks of columns.
@@ -35,16 +58,21 @@ class ColumnStore:
     The file, in `folder` (default: the system's temporary folder), disappears with the object or the process. It is
     written by blocks of rows (`put`, `append`) and read by blocks of columns or rows, so that memory holds one block:
     the file is a sequence of column tiles of at most `budget` values, each holding all n rows of its columns.
-    `map(f)` is a view that applies the elementwise `f` (block -> block of the same shape) to everything read."""
+    `map(f)` is a view that applies the elementwise `f` (block -> block of the same shape) to everything read. Its disk
+    space is reserved when it is made (`allocate`): a full `folder` is a `WriteError` naming it then, not later."""
     ndim = 2
     dtype = np.dtype(np.float32)
 
     def __init__(self, n: int, d: int, folder: str | os.PathLike | None = None, budget: int | None = None):
         self.shape, self.filled, self._f = (int(n), int(d)), 0, None
         self.tiles = spans(int(d), int(n), budget)
-        fd, name = tempfile.mkstemp(prefix=".advae-", suffix=".f32", dir=folder)
-        os.unlink(name)
-        os.ftruncate(fd, self.shape[0] * self.shape[1] * 4)
+        self.folder = tempfile.gettempdir() if folder is None else os.fspath(folder)
+        size = self.shape[0] * self.shape[1] * 4
+        with writing(self.folder):
+            fd, name = tempfile.mkstemp(prefix=".advae-", suffix=".f32", dir=self.folder)
+            os.unlink(name)
+            try: os.ftruncate(fd, size); allocate(fd, size)
+            except BaseException: os.close(fd); raise
         self._fd, self._base = fd, None
         self.close = weakref.finalize(self, os.close, fd)
 
@@ -58,11 +86,12 @@ class ColumnStore:
         n, d = self.shape
         if rows.ndim != 2 or rows.shape[1] != d or not 0 <= i0 <= n - len(rows):
             raise ValueError(f"rows of shape {rows.shape} at row {i0} do not fit a {n} x {d} store")
-        for t in self.tiles:
-            w = t.stop - t.start
-            block = np.ascontiguousarray(rows[:, t])
-            if os.pwrite(self._fd, block, (t.start * n + i0 * w) * 4) != block.nbytes:
-                raise OSError("short write to a temporary file")
+        with writing(self.folder):
+            for t in self.tiles:
+                w = t.stop - t.start
+                block = np.ascontiguousarray(rows[:, t])
+                if os.pwrite(self._fd, block, (t.start * n + i0 * w) * 4) != block.nbytes:   # how a full disk shows
+                    raise OSError(errno.ENOSPC, "short write to a temporary file")
         self.filled = max(self.filled, i0 + len(rows))
 
     def append(self, rows: np.ndarray) -> None:

@@ -8,12 +8,14 @@ Docs: https://advae.github.io/advae/core/errors.html.md"""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import re
 from typing import Iterator
 
 # %% auto #0
-__all__ = ['log', 'AdvaeError', 'errors_about', 'set_quiet']
+__all__ = ['WRITE_PROBLEMS', 'log', 'AdvaeError', 'errors_about', 'WriteError', 'write_error', 'writing', 'set_quiet']
 
 # %% ../../nbs/core/00_errors.ipynb #43cce313
 class AdvaeError(Exception):
@@ -36,6 +38,66 @@ def errors_about(path: str | os.PathLike | None) -> Iterator[None]:
     except AdvaeError as e:
         if e.path is None and path is not None: e.path = str(path)
         raise
+
+# %% ../../nbs/core/00_errors.ipynb #e43e94b4
+WRITE_PROBLEMS = {   # error number -> (what happened, what to do; `{then}`: how to go on)
+    errno.ENOSPC: ("no space left on the device", "free space, then {then}"),
+    getattr(errno, "EDQUOT", 122): ("disk quota exceeded", "free space or raise the quota, then {then}"),
+    errno.EFBIG: ("file too large for this file system",
+                  "move the run to a file system that allows larger files, then {then}"),
+    errno.EROFS: ("cannot write here: read-only file system",
+                  "use a folder you can write to, or make this one writable and {then}"),
+    errno.EACCES: ("cannot write here: permission denied",
+                   "use a folder you can write to, or change its permissions and {then}"),
+    errno.EPERM: ("cannot write here: operation not permitted",
+                  "use a folder you can write to, or change its permissions and {then}")}
+
+class WriteError(AdvaeError):
+    """An error of writing `path`: the problem of error number `code` (a key of `WRITE_PROBLEMS`), what to do, and
+    `then`, how to go on after that."""
+    def __init__(self, code: int, path: str | os.PathLike, then: str = "try again"):
+        super().__init__("", path)
+        self.code = code
+        self.go_on(then)
+
+    def go_on(self, then: str) -> WriteError:
+        "Say how to go on once the problem is fixed (e.g. 'continue with the same command and --resume'); self."
+        what, todo = WRITE_PROBLEMS[self.code]
+        self.message = f"{what}; {todo.format(then=then)}"
+        return self
+
+# %% ../../nbs/core/00_errors.ipynb #7529c0a8
+def _errno(e: BaseException) -> int | None:
+    """The error number of `e`: its own, or the one its message quotes (safetensors: 'os error 28', HDF5:
+    'errno = 28'); a short write (numpy: 'N requested and M written') is a full disk. None when there is none."""
+    if isinstance(e, OSError) and e.errno: return e.errno
+    m = re.search(r"os error (\d+)|errno = (\d+)", str(e))
+    if m: return int(m[1] or m[2])
+    if isinstance(e, OSError) and re.search(r"\d+ requested and \d+ written", str(e)): return errno.ENOSPC
+    return None
+
+# %% ../../nbs/core/00_errors.ipynb #7f102ff7
+def write_error(e: BaseException, path: str | os.PathLike) -> WriteError | None:
+    """The `WriteError` about `path` when `e` is an error of writing it (or a file beside it, or a folder above it that
+    could not be made); None otherwise."""
+    code = _errno(e)
+    if code not in WRITE_PROBLEMS: return None
+    name = getattr(e, "filename", None)
+    if code in (errno.EACCES, errno.EPERM) and isinstance(name, (str, bytes, os.PathLike)):
+        folder, name = os.path.dirname(os.path.abspath(path)), os.path.abspath(os.fsdecode(name))
+        if os.path.commonpath([folder, name]) not in (folder, name): return None   # a file elsewhere: an input
+    return WriteError(code, path)
+
+# %% ../../nbs/core/00_errors.ipynb #5b3f55c1
+@contextlib.contextmanager
+def writing(path: str | os.PathLike) -> Iterator[None]:
+    "Turn an error of writing `path` raised inside (see `write_error`) into a `WriteError` naming it."
+    try: yield
+    except AdvaeError: raise
+    except Exception as e:
+        err = write_error(e, path)
+        if err is None: raise
+        raise err from e
 
 # %% ../../nbs/core/00_errors.ipynb #0e0ae567
 class _StdoutHandler(logging.StreamHandler):

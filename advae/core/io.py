@@ -20,7 +20,7 @@ from typing import Any, Iterator, Literal
 import numpy as np
 import torch
 
-from .errors import AdvaeError
+from .errors import AdvaeError, writing
 
 # %% auto #0
 __all__ = ['DIGEST_KEY', 'atomic_path', 'remove_stale_temps', 'write_json', 'read_json', 'file_sha256', 'write_safetensors',
@@ -29,18 +29,21 @@ __all__ = ['DIGEST_KEY', 'atomic_path', 'remove_stale_temps', 'write_json', 'rea
 # %% ../../nbs/core/01_io.ipynb #e098c69c
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    "Yield a temporary path beside `path`; rename it onto `path` on success, delete it on error."
+    """Yield a temporary path beside `path`; rename it onto `path` on success, delete it on error.
+
+    An error of writing (a full disk, a quota, a read-only or forbidden folder) is a `WriteError` naming `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = ".tmp" + "".join(path.suffixes[-2:])   # keeps .nii.gz for writers that look at it
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        suffix = ".tmp" + "".join(path.suffixes[-2:])   # keeps .nii.gz for writers that look at it
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp)
+        try:
+            yield tmp
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 # %% ../../nbs/core/01_io.ipynb #74b44fa5
 def remove_stale_temps(folder: str | os.PathLike) -> list[str]:

@@ -23,7 +23,8 @@ from .errors import AdvaeError
 from .io import read_json, write_json
 
 # %% auto #0
-__all__ = ['prepare_run_dir', 'clear_run_dir', 'RunDir', 'drop_expression', 'split_samples', 'encode_labels', 'class_counts']
+__all__ = ['MIN_TEST', 'prepare_run_dir', 'clear_run_dir', 'RunDir', 'drop_expression', 'split_counts', 'smallest_split',
+           'check_split', 'split_samples', 'encode_labels', 'class_counts']
 
 # %% ../../nbs/core/05_runs.ipynb #387d1912
 def prepare_run_dir(out: str | os.PathLike, force: bool = False, resume: bool = False) -> Path:
@@ -103,38 +104,78 @@ def drop_expression(column: str, values: Sequence[str]) -> str:
     return " and ".join(f"{col} != {quote(v)}" for v in values)
 
 # %% ../../nbs/core/05_runs.ipynb #d3bd9cef
-def _check_classes(y: np.ndarray, n_val: int, n_test: int, column: str | None) -> None:
-    "An `AdvaeError` unless the labels `y` (n,) can be stratified into validation and test splits of these sizes."
+def _check_classes(y: np.ndarray, column: str | None, holdout: bool = True) -> None:
+    """An `AdvaeError` unless the labels `y` (n,) hold two classes and (with `holdout`) at least 3 samples of each, one
+    per split; `column`: the label's name, for the `--select` that would drop rare classes."""
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise AdvaeError(f"the label has a single class ({str(classes[0])!r}); "
                          "a conditional model and a stratified split need at least two")
-    if counts.min() < 3:
+    if holdout and counts.min() < 3:
         rare = [str(c) for c, k in zip(classes, counts) if k < 3]
         listed = ", ".join(f"{str(c)!r} ({k})" for c, k in zip(classes, counts) if k < 3)
         fix = f' (--select "{drop_expression(column, rare)}")' if column else ""
         raise AdvaeError(f"label classes with fewer than 3 samples cannot be split into train/validation/test: "
                          f"{listed}; drop or merge them{fix}")
-    if n_test < len(classes) or n_val < len(classes):
-        raise AdvaeError(f"too few samples ({len(y)}) to put each of the {len(classes)} label classes into the "
-                         "validation and test splits")
+
+# %% ../../nbs/core/05_runs.ipynb #25660037
+def split_counts(n: int, fractions: Sequence[float] = (0.7, 0.15, 0.15)) -> tuple[int, int, int]:
+    "The (train, validation, test) counts of a split of `n` items by `fractions` (validation and test rounded up)."
+    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise AdvaeError(f"split fractions must be three positive numbers that sum to 1, got {tuple(fractions)}")
+    n_test, n_val = math.ceil(n * fractions[2]), math.ceil(n * fractions[1])
+    return n - n_test - n_val, n_val, n_test
+
+# %% ../../nbs/core/05_runs.ipynb #825f1cec
+MIN_TEST = 2   # real test samples a held-out evaluation needs (a detection test, MMD and coverage compare pairs)
+
+def _split_ok(counts: tuple[int, int, int], n_classes: int, min_test: int) -> bool:
+    "Whether (train, validation, test) counts leave 2 to train and each class (or 1) in validation and test."
+    tr, va, te = counts
+    return tr >= 2 and va >= max(1, n_classes) and te >= max(1, min_test, n_classes)
+
+# %% ../../nbs/core/05_runs.ipynb #98b6c43b
+def smallest_split(fractions: Sequence[float] = (0.7, 0.15, 0.15), n_classes: int = 0, min_test: int = 1) -> int:
+    """The fewest items (at least 4) that a split by `fractions` accepts: 2 to train, 1 to validate, `min_test` to test;
+    with `n_classes` label classes, 3 of each and every class in the validation and test splits."""
+    n = max(4, 3 * n_classes)
+    while not _split_ok(split_counts(n, fractions), n_classes, min_test): n += 1
+    return n
+
+# %% ../../nbs/core/05_runs.ipynb #8e0c259c
+def check_split(n: int, fractions: Sequence[float] = (0.7, 0.15, 0.15), labels: Sequence | None = None,
+                column: str | None = None, min_test: int = 1, unit: str = "samples",
+                holdout: bool = True) -> tuple[int, int, int]:
+    """An `AdvaeError` (one line: the count, the minimum, what to do) unless `n` items, of classes `labels` (n,) when
+    given, can be split by `fractions` with at least `min_test` for testing; returns the (train, validation, test)
+    counts. `holdout` False: every item trains, and 2 are enough."""
+    y = None if labels is None else np.asarray([str(v) for v in labels])
+    if y is not None: _check_classes(y, column, holdout)
+    if not holdout:
+        if n < 2: raise AdvaeError(f"{n} {unit}: training a model needs at least 2")
+        return n, 0, 0
+    counts, k = split_counts(n, fractions), 0 if y is None else len(np.unique(y))
+    if _split_ok(counts, k, min_test): return counts
+    tr, va, te = counts
+    need, pct = smallest_split(fractions, k, min_test), "/".join(f"{f:.0%}" for f in fractions)
+    what = (f"each of the {k} label classes in validation and test" if k and min(va, te) < k else
+            f"{te} would be held out for testing and the evaluation compares at least {min_test}" if te < min_test else
+            "2 for training and 1 each for validation and test")
+    raise AdvaeError(f"{n} {unit} are too few for a {pct} train/validation/test split"
+                     f"{' and a held-out evaluation' if min_test > 1 else ''} ({what}): use at least {need} {unit}, "
+                     f"or --no-holdout to train on all {n} and evaluate nothing")
 
 # %% ../../nbs/core/05_runs.ipynb #b80abec5
 def split_samples(n: int, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0,
-                  labels: Sequence | None = None, column: str | None = None) -> np.ndarray:
-    """Assign `n` items to 'train'/'val'/'test' (array of str, length `n`), stratified by `labels` when given (`column`:
-    the label's name, for the error message that suggests dropping rare classes)."""
+                  labels: Sequence | None = None, column: str | None = None, min_test: int = 1,
+                  unit: str = "samples", holdout: bool = True) -> np.ndarray:
+    """Assign `n` items to 'train'/'val'/'test' (array of str, length `n`), stratified by `labels` when given, after
+    `check_split` (`column`, `min_test`, `unit`: see there). `holdout` False: every item is 'train'."""
     from sklearn.model_selection import train_test_split
-    f_train, f_val, f_test = fractions
-    if min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
-        raise AdvaeError(f"split fractions must be positive and sum to 1, got {tuple(fractions)}")
-    n_test, n_val = math.ceil(n * f_test), math.ceil(n * f_val)
-    if n - n_test - n_val < 2 or n < 4:
-        raise AdvaeError(f"too few samples ({n}) for a {f_train:.0%}/{f_val:.0%}/{f_test:.0%} train/validation/test "
-                         "split: need at least 2 for training and 1 each for validation and test")
+    _, n_val, n_test = check_split(n, fractions, labels, column, min_test, unit, holdout)
+    if not holdout: return np.full(n, "train")
     idx = np.arange(n)
     y = None if labels is None else np.asarray([str(v) for v in labels])
-    if y is not None: _check_classes(y, n_val, n_test, column)
     try:
         rest, test = train_test_split(idx, test_size=n_test, random_state=seed, stratify=y)
         train, val = train_test_split(rest, test_size=n_val, random_state=seed, stratify=None if y is None else y[rest])

@@ -20,7 +20,7 @@ from ..core.arrays import ColumnStore, return_freed_memory, spans
 from ..core.errors import AdvaeError, errors_about, log
 from ..core.io import atomic_path, read_json, read_safetensors, write_json, write_safetensors
 from ..core.plots import plot_correlations, plot_histograms, plot_latent, plot_moments
-from ..core.runs import RunDir, class_counts, encode_labels, split_samples
+from ..core.runs import MIN_TEST, RunDir, check_split, class_counts, encode_labels, split_samples
 from ..core.select import select_rows
 from ..evaluation.space import fit_embedding
 from ..evaluation.stats import share_different, synthetic_metrics
@@ -125,12 +125,12 @@ def load_input(cfg: GeneConfig) -> ExpressionData:
         log.info(f"dropped {int(dup.sum())} duplicate samples (identical values to an earlier sample): "
                  f"{', '.join(np.array(data.samples)[dup][:5])}")
         data = data.subset(rows=~dup)
-    if data.shape[0] < 4:
-        raise AdvaeError(f"only {data.shape[0]} sample(s): a train/validation/test split needs at least 4 "
-                         "(more for a useful model)", data.source)
     if data.shape[1] < 2:
         raise AdvaeError(f"only {data.shape[1]} feature: a model of a matrix needs at least 2 (wrong orientation? "
                          "see --samples-in)", data.source)
+    labels = data.obs[d.label].astype(str).to_numpy() if d.label else None
+    with errors_about(d.samples if labels is not None and d.samples else data.source):   # where the labels came from
+        check_split(data.shape[0], d.split, labels, d.label, MIN_TEST, holdout=d.holdout)   # before any work
     return data
 
 # %% ../../nbs/gene/03_pipeline.ipynb #d257b831
@@ -233,10 +233,12 @@ def preprocess(cfg: GeneConfig, run: GeneRun, data: ExpressionData) -> None:
     d = cfg.data
     labels = data.obs[d.label].astype(str).to_numpy() if d.label else None
     with errors_about(d.samples if labels is not None and d.samples else d.path):   # the file the labels came from
-        split = split_samples(len(data.samples), d.split, cfg.seed, labels, column=d.label)
+        split = split_samples(len(data.samples), d.split, cfg.seed, labels, d.label, MIN_TEST, holdout=d.holdout)
     counts = {k: int((split == k).sum()) for k in ("train", "val", "test")}
-    log.info(f"split ({'stratified by ' + d.label if d.label else 'random'}, seed {cfg.seed}): "
-             f"{counts['train']} train, {counts['val']} validation, {counts['test']} test samples")
+    if d.holdout:
+        log.info(f"split ({'stratified by ' + d.label if d.label else 'random'}, seed {cfg.seed}): "
+                 f"{counts['train']} train, {counts['val']} validation, {counts['test']} test samples")
+    else: log.info(f"no split (--no-holdout): all {counts['train']} samples train the model; nothing is held out")
     log.info("preprocessing, fitted on the training split:")
     pipe = expression_pipeline(d.max_missing, d.gene_column, d.aggregate, d.log_transform, d.scale,
                                d.pca_variance if d.pca_variance < 1 else None, seed=cfg.seed)
@@ -521,6 +523,9 @@ def eval_data(run: GeneRun, model: ExpressionVAE, data: str | None = None, sampl
         where, out, source, obs = "test", run.path, full.source, full.obs.iloc[np.flatnonzero(split == "test")]
     else:
         ext = _external(run, data, samples, full.features)
+        if len(ext.samples) < MIN_TEST:
+            raise AdvaeError(f"{len(ext.samples)} sample(s) are too few to evaluate against: the evaluation "
+                             f"compares at least {MIN_TEST}; give a dataset of at least {MIN_TEST} samples", data)
         where, out, source, obs = ("external", run.path/"external"/Path(str(data)).name.split(".")[0].replace(":", "_"),
                                    ext.source, ext.obs)
     lab_te = obs[label].astype(str).to_numpy() if classes else None

@@ -20,7 +20,7 @@ from ..baselines import FixedPool, clipped, collapsed, draw, gaussian_pca
 from ..core.errors import AdvaeError, errors_about, log
 from ..core.io import atomic_path, read_json, write_json
 from ..core.plots import plot_latent
-from ..core.runs import RunDir, encode_labels, split_samples
+from ..core.runs import MIN_TEST, RunDir, check_split, encode_labels, split_samples
 from ..evaluation.space import fit_embedding
 from ..models import MRIVAE, MRIVAEConfig, load_model
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
@@ -33,8 +33,8 @@ from ..training import TrainConfig
 
 # %% auto #0
 __all__ = ['OASIS_DEFAULT_SELECT', 'OASIS_Z_RANGE', 'DEMO_LABEL', 'DEMO_N_SLICES', 'MRI', 'MRIData', 'MRIModel', 'MRIConfig',
-           'find_subjects', 'split_rows', 'MRIRun', 'slice_range', 'preprocess', 'augment_slices', 'datasets',
-           'SliceSampler', 'save_gif', 'latent_walk', 'write_synthetic', 'eval_data', 'reconstruction',
+           'slice_range', 'check_sizes', 'find_subjects', 'split_rows', 'MRIRun', 'preprocess', 'augment_slices',
+           'datasets', 'SliceSampler', 'save_gif', 'latent_walk', 'write_synthetic', 'eval_data', 'reconstruction',
            'synthetic_metrics', 'utility_generators', 'verdict', 'plots', 'validation_scores', 'MRIModality']
 
 # %% ../../nbs/mri/03_pipeline.ipynb #49fbc737
@@ -104,6 +104,32 @@ def _cohort(cfg: MRIConfig) -> tuple[list[Subject], list[dict], str]:
     if _oasis_folders(root): return (*find_oasis(root, image=d.image, include_rescans=d.include_rescans), "oasis")
     return (*find_volumes(root), "folder")
 
+# %% ../../nbs/mri/03_pipeline.ipynb #285643f6
+DEMO_N_SLICES = 60   # the demo has two brains: a wider slice range gives the model more to learn from
+
+def slice_range(cfg: MRIConfig, kind: str) -> tuple[tuple[int, int] | None, int]:
+    "The transverse range to cut (None: automatic) and the number of slices for automatic ranges."
+    d = cfg.data
+    n = DEMO_N_SLICES if kind == "demo" and d.n_slices == 20 else d.n_slices
+    if d.z_first is not None: return (d.z_first, d.z_last), n
+    return (OASIS_Z_RANGE if kind == "oasis" else None), n
+
+# %% ../../nbs/mri/03_pipeline.ipynb #5540850d
+def check_sizes(cfg: MRIConfig, kind: str, subjects: Sequence[Subject], labels: dict[str, str] | None) -> None:
+    "An `AdvaeError` (before any slicing) unless `subjects` (with `labels` by ID) can be split as `split_rows` will."
+    d, ids = cfg.data, [s.id for s in subjects]
+    z_range, n = slice_range(cfg, kind)
+    per = z_range[1] - z_range[0] + 1 if z_range else n   # slices per volume
+    lab = [labels[i] for i in ids] if labels else None
+    with errors_about(d.metadata if labels and d.metadata else d.path):   # the file the labels came from
+        if not d.holdout: check_split(len(ids) * per, labels=lab and [v for v in lab for _ in range(per)],
+                                      unit="slices", holdout=False)
+        elif len(ids) >= 4: check_split(len(ids), d.split, lab, d.label, unit="subjects")
+        else:
+            blocks = -(-per // d.block)
+            check_split(len(ids) * blocks, d.split, lab and [v for v in lab for _ in range(blocks)], d.label,
+                        unit=f"blocks of {d.block} adjacent slices (with {len(ids)} subject(s))")
+
 # %% ../../nbs/mri/03_pipeline.ipynb #bbf99db7
 def find_subjects(cfg: MRIConfig) -> tuple[list[Subject], list[dict], dict[str, str] | None, str]:
     "Subjects to use, log records of every subject considered, labels by subject (or None), and the input kind."
@@ -133,16 +159,19 @@ def find_subjects(cfg: MRIConfig) -> tuple[list[Subject], list[dict], dict[str, 
         raise AdvaeError(f"column {d.label!r} has a single class ({next(iter(labels.values()))!r}) among the "
                          f"{len(subjects)} subject(s) used; a conditional model needs at least two classes (leave out "
                          "--label, or change --select)", d.metadata)
+    check_sizes(cfg, kind, subjects, labels)
     log.info(f"subjects: {len(subjects)} used")
     return subjects, records, labels, kind
 
 # %% ../../nbs/mri/03_pipeline.ipynb #40a9be7d
 def split_rows(index: pd.DataFrame, fractions, seed: int, labels: dict[str, str] | None, block: int,
-               column: str | None = None) -> tuple[np.ndarray, str]:
+               column: str | None = None, holdout: bool = True) -> tuple[np.ndarray, str]:
     """Assign each slice row of a store to 'train'/'val'/'test' by subject (or by slice blocks below 4 subjects),
-    stratified by `labels` (by subject; `column`: the label's name, for error messages); returns (split, how)."""
+    stratified by `labels` (by subject; `column`: the label's name, for error messages); returns (split, how).
+    `holdout` False: every row is 'train'."""
     subjects = index["subject"].astype(str).to_numpy()
     uniq = list(dict.fromkeys(subjects))
+    if not holdout: return np.full(len(subjects), "train"), "none (--no-holdout): every slice trains the model"
     if len(uniq) >= 4:   # two for training, one each for validation and test
         lab = [labels[s] for s in uniq] if labels else None
         by_subject = dict(zip(uniq, split_samples(len(uniq), fractions, seed, lab, column)))
@@ -187,16 +216,6 @@ class MRIRun(RunDir):
         return load_model(self.model_dir/"weights.safetensors", device,
                           expect=cfg.model.vae_config(cfg.data.size, len(self.classes())))
 
-# %% ../../nbs/mri/03_pipeline.ipynb #285643f6
-DEMO_N_SLICES = 60   # the demo has two brains: a wider slice range gives the model more to learn from
-
-def slice_range(cfg: MRIConfig, kind: str) -> tuple[tuple[int, int] | None, int]:
-    "The transverse range to cut (None: automatic) and the number of slices for automatic ranges."
-    d = cfg.data
-    n = DEMO_N_SLICES if kind == "demo" and d.n_slices == 20 else d.n_slices
-    if d.z_first is not None: return (d.z_first, d.z_last), n
-    return (OASIS_Z_RANGE if kind == "oasis" else None), n
-
 # %% ../../nbs/mri/03_pipeline.ipynb #580b4985
 def preprocess(cfg: MRIConfig, run: MRIRun, found: tuple) -> None:
     "Cut the slices of the subjects `found` into an on-disk store and split them by subject; `split.json` last."
@@ -209,7 +228,7 @@ def preprocess(cfg: MRIConfig, run: MRIRun, found: tuple) -> None:
                         labels=labels)
     index = store.index
     with errors_about(d.metadata if labels and d.metadata else d.path):   # the file the labels came from
-        split, how = split_rows(index, d.split, cfg.seed, labels, d.block, d.label)
+        split, how = split_rows(index, d.split, cfg.seed, labels, d.block, d.label, d.holdout)
     row_labels = [labels[s] for s in index["subject"].astype(str)] if labels else None
     counts = {k: int((split == k).sum()) for k in ("train", "val", "test")}
     subj = {k: sorted(set(index["subject"].astype(str)[split == k])) for k in ("train", "val", "test")}
@@ -400,7 +419,9 @@ def eval_data(run: MRIRun, model: MRIVAE, data: str | None = None, metadata: str
         where, out = "test", run.path
     else:
         (real, y, out), where = _external_slices(run, data, metadata), "external"
-    if len(real) < 2: raise AdvaeError(f"{len(real)} {where} slice(s): evaluation needs at least 2", run.path)
+    if len(real) < MIN_TEST:
+        raise AdvaeError(f"{len(real)} {where} slice(s) are too few to evaluate against: the evaluation compares at "
+                         f"least {MIN_TEST}; give more volumes (or slices per volume)", data or run.path)
     size = cfg.data.size
     codes_of = lambda names: None if not classes or names is None else encode_labels(names, classes)[0]
     F_tr, F_te = _encode(model, train_x, y_tr), _encode(model, real, y)

@@ -8,11 +8,13 @@ Docs: https://advae.github.io/advae/mri/preprocess.html.md"""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import io
 import math
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections import Counter, deque
@@ -25,7 +27,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..core.errors import AdvaeError, log
+from ..core.arrays import open_allocated
+from ..core.errors import AdvaeError, WriteError, log, write_error, writing
 from ..core.io import read_json, write_json
 from .io import Subject, _why, load_volume
 
@@ -148,9 +151,14 @@ def _slice_subject(task: tuple) -> dict:
     except Exception as e: return dict(ok=False, reason=f"unexpected error: {_why(e)}")
 
 # %% ../../nbs/mri/01_preprocess.ipynb #4f7de9c9
-def _worker_init() -> None:
-    "Run in each worker process: one torch thread."
+def _worker_init(parent: int | None = None) -> None:
+    """Run in each worker process: one torch thread; on Linux, with `parent` (the process ID of the pool's owner), be
+    killed (SIGKILL) by the kernel when that process dies."""
     torch.set_num_threads(1)
+    if parent is None or not sys.platform.startswith("linux"): return
+    try: ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))   # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError): return
+    if os.getppid() != parent: os._exit(1)                                  # the owner died before the request
 
 # %% ../../nbs/mri/01_preprocess.ipynb #47a13006
 def _take(it: Iterator, n: int) -> list:
@@ -172,7 +180,8 @@ def ordered_map(fn: Callable, tasks: Iterable, workers: int = 2, window: int = 2
         return
     ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     it = iter(tasks)
-    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as ex:
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                initargs=(os.getpid(),)) as ex:
         pending = deque(ex.submit(fn, t) for t in _take(it, window * workers))
         while pending:
             res = pending.popleft().result()
@@ -197,7 +206,7 @@ def _shrink_npy(path: Path, n_rows: int) -> None:
             return
     old = np.load(path, mmap_mode="r")                       # header length changed: copy in chunks
     tmp = path.with_name(path.name + ".shrink")
-    new = np.lib.format.open_memmap(tmp, mode="w+", dtype=old.dtype, shape=(n_rows, *old.shape[1:]))
+    new = open_allocated(tmp, old.dtype, (n_rows, *old.shape[1:]))
     for i in range(0, n_rows, 1024): new[i:i + 1024] = old[i:min(i + 1024, n_rows)]
     new.flush(); del new, old
     os.replace(tmp, path)
@@ -270,7 +279,7 @@ def _fill_store(tmp: Path, subjects: list[Subject], z_range, per: int, size: int
     subject IDs to label text, or is None. Skipped subjects are warned about once a volume has been read;
     when none can be read, one `AdvaeError` names the first file."""
     cap = len(subjects) * per
-    arr = np.lib.format.open_memmap(tmp/"slices.npy", mode="w+", dtype=np.float16, shape=(cap, size, size))
+    arr = open_allocated(tmp/"slices.npy", np.float16, (cap, size, size))   # a full disk: ENOSPC now, no SIGBUS later
     row, index, kept, skipped, held = 0, [], [], [], []
     tasks = ((str(s.path), z_range, per, size, percentiles) for s in subjects)
     try:
@@ -341,8 +350,9 @@ def build_store(subjects: Sequence[Subject], out: str | os.PathLike, z_range: tu
         if not out.is_dir() or (any(out.iterdir()) and not (out/"store.json").is_file()):
             raise AdvaeError("exists and is not a slice store; refusing to replace it", out)
     per = (z_range[1] - z_range[0] + 1) if z_range else int(n_slices)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    with writing(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         info = _fill_store(tmp, subjects, z_range, per, int(size), (p0, p1),
                            max(1, min(int(workers), len(subjects))), lab)
@@ -351,8 +361,10 @@ def build_store(subjects: Sequence[Subject], out: str | os.PathLike, z_range: tu
             shutil.rmtree(old, ignore_errors=True); os.replace(out, old); os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
         else: os.replace(tmp, out)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, WriteError): e.path = str(out)                   # the store, not its temporary folder
+        elif (err := write_error(e, out)) is not None: raise err from e    # a full disk, a read-only folder...
         raise
     c = info["counts"]
     log.info(f"slice store: {c['slices']} slices of {size}x{size} from {c['subjects_kept']} of {c['subjects_in']} "

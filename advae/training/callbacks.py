@@ -108,7 +108,7 @@ class ShowProgress(Callback):
 
 # %% ../../nbs/training/04_callbacks.ipynb #7decb637
 class SaveResult(Callback):
-    "Write `weights.safetensors` (the restored best weights) and `history.json` into the folder `out` (rank 0)."
+    "Write `history.json` and then `weights.safetensors` (the restored best weights) into the folder `out` (rank 0)."
     order = 40
 
     def __init__(self, out: str | Path): self.out = Path(out)
@@ -116,17 +116,17 @@ class SaveResult(Callback):
     def after_fit(self, trainer: Trainer) -> None:
         if trainer.rank > 0: return
         r, cfg, world = trainer.result, asdict(trainer.cfg), trainer.world
-        save_model(trainer.model, self.out/"weights.safetensors",
-                   extra={"best_epoch": r.best_epoch, "train_config": cfg, "seed": trainer.seed, "world_size": world})
         write_json(self.out/"history.json",
                    {"history": r.history, "best_epoch": r.best_epoch, "best_val": r.best_val,
                     "monitor": trainer.cfg.monitor, "stopped": r.stopped, "train_config": cfg, "seed": trainer.seed,
                     "world_size": world, "batch_per_process": trainer.bs})
+        save_model(trainer.model, self.out/"weights.safetensors",   # last: they say that training is done
+                   extra={"best_epoch": r.best_epoch, "train_config": cfg, "seed": trainer.seed, "world_size": world})
 
 # %% ../../nbs/training/04_callbacks.ipynb #3c80afe6
 class LossCurves(Callback):
     "Draw the loss curves of the history to the image file `path` at the end of training (rank 0)."
-    order = 50
+    order = 35   # before `SaveResult`, whose weights say that everything is written
 
     def __init__(self, path: str | Path): self.path = Path(path)
 

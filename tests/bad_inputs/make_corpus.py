@@ -64,8 +64,14 @@ CASES = [
          _gene(F("gene/mostly_missing.tsv")), F("gene/mostly_missing.tsv"), ("max_missing",)),
     Case("gene-duplicated-ids", "two rows with the same sample ID", _gene(F("gene/duplicated_ids.tsv")), F("gene/duplicated_ids.tsv"),
          ("duplicated sample ID", "'s3'")),
-    Case("gene-too-few-samples", "3 samples: a train/validation/test split needs at least 4", _gene(F("gene/three_samples.tsv")),
-         F("gene/three_samples.tsv"), ("3 sample",)),
+    Case("gene-too-few-samples", "3 samples: a train/validation/test split needs at least 4 (7 for a held-out evaluation)",
+         _gene(F("gene/three_samples.tsv")), F("gene/three_samples.tsv"), ("3 samples are too few", "at least 7")),
+    Case("gene-pilot-six-samples", "a pilot matrix of 6 samples: its split would hold out 1 test sample, the evaluation compares "
+         "at least 2; refused before training, with --no-holdout offered", _gene(F("gene/six_samples.tsv")),
+         F("gene/six_samples.tsv"), ("6 samples are too few", "at least 7", "--no-holdout")),
+    Case("gene-pilot-classes", "9 samples of 3 label classes: validation and test cannot hold every class",
+         _gene(F("gene/pilot_classes.tsv"), "--label", "dx"), F("gene/pilot_classes.tsv"),
+         ("each of the 3 label classes", "at least 14")),
     Case("gene-label-missing", "--label names a column the table does not have", _gene(F("gene/ok.tsv"), "--label", "diagnosis"),
          F("gene/ok.tsv"), ("'diagnosis'", "not found")),
     Case("gene-label-one-class", "the label column has a single class; stratification needs two",
@@ -123,8 +129,26 @@ CASES = [
          _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--label", "Braak"), F("mri/metadata_one_class.csv"), ("'Braak'",)),
     Case("mri-label-one-class", "every subject has the same label: refused before any slicing, a conditional model needs two classes",
          _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--label", "CDR"), F("mri/metadata_one_class.csv"), ("single class", "'CDR'")),
+    Case("mri-rare-class-subjects", "4 subjects, 2 of each class: refused before any slicing, a stratified split needs 3 of each",
+         _mri(F("mri/four"), "--metadata", F("mri/metadata_two_each.csv"), "--label", "dx"), F("mri/metadata_two_each.csv"),
+         ("'AD' (2), 'CN' (2)", "drop or merge")),
+    Case("mri-pilot-too-few-slices", "2 volumes with 4 slices each: 2 blocks of slices cannot be split (refused before slicing)",
+         _mri(F("mri/good"), "--set", "n_slices=4"), F("mri/good"), ("2 blocks of 5 adjacent slices", "--no-holdout")),
     Case("mri-select-bad-column", "--select on a column the metadata does not have",
          _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--select", "MMSE > 20"), F("mri/metadata_one_class.csv"), ("'MMSE'",)),
+]
+
+
+# faults of the machine rather than the input: each needs processes or a file system of its own, so its test is elsewhere
+FAULTS = [
+    ("a second advae command on a run directory that another is writing (the holder is named); a killed holder's lock",
+     "tests/test_lock.py"),
+    ("a full disk (a real small tmpfs, and an injected ENOSPC) and a read-only output folder; then --resume",
+     "tests/test_disk_full.py"),
+    ("kill -9 while MRI volumes are being sliced, then --resume (the weights of an uninterrupted run)",
+     "tests/test_mri_resume.py"),
+    ("a pilot set too small for a held-out evaluation, run with --no-holdout (the outputs say nothing was evaluated)",
+     "tests/test_small_data.py"),
 ]
 
 
@@ -201,6 +225,8 @@ def files() -> dict[str, bytes | None]:
     dup_rows[7][0] = "s3"
     out["gene/duplicated_ids.tsv"] = _tsv(h, dup_rows)
     out["gene/three_samples.tsv"] = _tsv(h, rows[:3])
+    out["gene/six_samples.tsv"] = _tsv(h, rows[:6])
+    out["gene/pilot_classes.tsv"] = _tsv(*_table(9, dx=["AD", "MCI", "CN"] * 3))
     out["gene/one_class.tsv"] = _tsv(*_table(30, dx=["AD"] * 30))
     out["gene/rare_class.tsv"] = _tsv(*_table(30, dx=["AD"] * 28 + ["CN"] * 2))
     out["gene/sheet_no_match.csv"] = b"sample,dx\n" + b"".join(f"donor{i},AD\n".encode() for i in range(10))
@@ -211,6 +237,8 @@ def files() -> dict[str, bytes | None]:
     out["config/broken.toml"] = b"epochs = [10\n"
     out["mri/good/subj1.nii.gz"] = _nifti(_blob(seed=1))
     out["mri/good/subj2.nii.gz"] = _nifti(_blob(seed=2))
+    for i in range(4): out[f"mri/four/subj{i + 1}.nii.gz"] = _nifti(_blob(seed=10 + i))
+    out["mri/metadata_two_each.csv"] = b"ID,dx\nsubj1,AD\nsubj2,AD\nsubj3,CN\nsubj4,CN\n"
     out["mri/no_volumes/notes.txt"] = b"no image here\n"
     vol = _blob(seed=3)
     raw = vol.tobytes(order="F")
@@ -242,6 +270,9 @@ def readme() -> str:
              "| case | input | what is wrong |", "|---|---|---|"]
     for c in CASES:
         lines.append(f"| {c.id} | `{c.names or ' '.join(str(a) for a in c.argv[c.argv.index('--set'):][:2])}` | {c.what} |")
+    lines += ["", "Faults that are not in a file, and where they are tested:", "",
+              "| fault | test |", "|---|---|"]
+    lines += [f"| {what} | `{where}` |" for what, where in FAULTS]
     return "\n".join(lines) + "\n"
 
 

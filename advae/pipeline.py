@@ -27,7 +27,7 @@ from .core.config import config_diff, make_config
 from .core.distributed import distributed, main_process, on_every, on_main, seed_everything, single_process
 from .core.errors import AdvaeError, log
 from .core.io import atomic_path, file_sha256, read_json, remove_stale_temps, write_json
-from .core.runs import RunDir, clear_run_dir, prepare_run_dir
+from .core.runs import RunDir, StageTimer, clear_run_dir, prepare_run_dir, read_timing
 from .evaluation.fidelity import fidelity
 from .evaluation.privacy import PRIVACY_LIMIT, privacy_warning
 from .evaluation.scorecard import judge, judge_plots
@@ -61,6 +61,7 @@ def preprocess(mod: Modality, cfg, out: str | os.PathLike, force: bool = False, 
     if started and run.done("preprocess"):
         log.info(f"resuming run {out}: preprocessing already done")
         return run
+    timer = StageTimer(out, "preprocess")   # a completed stage skipped above keeps its entry
     loaded = mod.load(cfg)
     if force: clear_run_dir(out)
     elif resume and out.is_dir() and ((gone := _clear_unfinished(run)) or started):
@@ -75,6 +76,7 @@ def preprocess(mod: Modality, cfg, out: str | os.PathLike, force: bool = False, 
     except BaseException:
         if created: shutil.rmtree(out, ignore_errors=True)
         raise
+    timer.stop()
     return run
 
 # %% ../nbs/pipeline.ipynb #c5d84d88
@@ -89,6 +91,7 @@ def _describe(model: torch.nn.Module, label: str | None, n_train: int, unit: str
 def train_model(mod: Modality, run: RunDir, resume: bool = False, progress: bool = True) -> torch.nn.Module:
     "Train the model of a preprocessed `run` (from its checkpoint when `resume`); returns it on the CPU in eval mode."
     cfg = run.check("preprocess").config
+    timer = StageTimer(run.path, "train")
     return_freed_memory()
     seed_everything(cfg.seed)
     tr, va = mod.datasets(run)
@@ -105,6 +108,7 @@ def train_model(mod: Modality, run: RunDir, resume: bool = False, progress: bool
           curves=run.plots/"loss_curves.png", augment=mod.augment(run))
     model = model.cpu().eval()
     if main_process(): mod.after_training(run, model, va)
+    timer.stop()
     return model
 
 # %% ../nbs/pipeline.ipynb #418f46a7
@@ -152,6 +156,7 @@ def generate(mod: Modality, run: RunDir, n: int | None = None, label: str | None
     proportions, with seed `seed` (default: the run's), to `run.syn_dir`, with their sidecar; returns the main file.
     `ev`: the run's evaluation data when already made (its shared space gives the privacy figures; a run without
     held-out data measures none, and its sidecar says so)."""
+    timer = StageTimer(run.path, "generate")
     return_freed_memory()
     cfg = run.check("train").config
     n, seed = n or cfg.eval.n_synthetic, cfg.seed if seed is None else seed
@@ -173,6 +178,7 @@ def generate(mod: Modality, run: RunDir, n: int | None = None, label: str | None
     write_json(run.syn_dir/f"{stem}.json", side)
     what = "synthetic" if side["synthetic"] else stem.replace("_", "-")
     log.info(f"wrote {n} {what} {mod.unit} to {files[0]} (sidecar {stem}.json)")
+    timer.stop()
     return files[0]
 
 # %% ../nbs/pipeline.ipynb #dbc457c1
@@ -196,7 +202,10 @@ def evaluate(mod: Modality, run: RunDir, data: str | None = None, baselines: boo
              progress: bool = True, ev: EvalData | None = None, **options) -> dict:
     """Held-out metrics (or, with `data`, on an external dataset) of reconstruction and of synthetic data for the VAE
     and, with `baselines`, the modality's baseline generators: fidelity, diversity, privacy and (with a label)
-    utility. Writes `metrics.json` and plots; returns the metrics. `ev`: the run's evaluation data if already made."""
+    utility. Writes `metrics.json`, with every stage's `timing` (this one's up to it), and plots (timed apart); returns
+    the metrics. `ev`: the run's evaluation data if already made."""
+    stage = "evaluate" if data is None else f"evaluate {Path(str(data)).name}"
+    timer = StageTimer(run.path, stage)
     cfg = run.check("train").config
     if not cfg.data.holdout and data is None:
         raise AdvaeError("this run holds no held-out data (it trained on every sample, --no-holdout): there is "
@@ -226,10 +235,12 @@ def evaluate(mod: Modality, run: RunDir, data: str | None = None, baselines: boo
     m |= {"modality": mod.name, "space": ev.space.description, "data": ev.extra.get("data", {})}
     m["verdict"] = mod.verdict(m) + judge(m)
     ev.out.mkdir(parents=True, exist_ok=True)
+    m["timing"] = timer.stop()
     write_json(ev.out/"metrics.json", m)
     if plots:
-        mod.plots(run, m, ev, units, labels, ev.out/"plots")
-        judge_plots(m, ev.space.train, ev.space.test, E, ev.out/"plots", cfg.seed)
+        with StageTimer(run.path, f"{stage} plots"):
+            mod.plots(run, m, ev, units, labels, ev.out/"plots")
+            judge_plots(m, ev.space.train, ev.space.test, E, ev.out/"plots", cfg.seed)
     log.info(f"evaluation on {len(ev.test)} {ev.where} {mod.unit}: {mod.summary(m)}; wrote {ev.out/'metrics.json'}")
     return m
 
@@ -242,10 +253,12 @@ def _visible(run: RunDir) -> None:
 
 # %% ../nbs/pipeline.ipynb #79ca1fa4
 def not_evaluated(mod: Modality, run: RunDir) -> dict:
-    "Write and return the `metrics.json` of a run without held-out data: its modality, data and `NOT_EVALUATED`."
+    """Write and return the `metrics.json` of a run without held-out data: its modality, data, `NOT_EVALUATED` and
+    the `timing` of its stages."""
     cfg = run.config
     m = {"modality": mod.name, "evaluated": False, "note": NOT_EVALUATED, "verdict": [],
-         "data": {"source": cfg.data.path, "label": cfg.data.label, "holdout": False}}
+         "data": {"source": cfg.data.path, "label": cfg.data.label, "holdout": False},
+         "timing": read_timing(run.path)}
     log.info(f"{run.path}: {NOT_EVALUATED}")
     write_json(run.path/"metrics.json", m)
     return m
@@ -254,7 +267,8 @@ def not_evaluated(mod: Modality, run: RunDir) -> dict:
 def run(mod: Modality, cfg, out: str | os.PathLike, force: bool = False, resume: bool = False,
         progress: bool = True) -> dict | None:
     """Every stage (preprocess, train, generate, evaluate) into run directory `out`; returns the metrics (without
-    held-out data, `not_evaluated`'s)."""
+    held-out data, `not_evaluated`'s). The evaluation data, made once for generate and evaluate, are timed as a stage
+    of their own, `evaluation data`."""
     r = on_main(lambda: preprocess(mod, cfg, out, force=force, resume=resume))
     if distributed()[0] > 1: on_every(lambda: _visible(r))
     if on_main(lambda: resume and r.done("train")): log.info("training already completed; keeping its weights")
@@ -264,7 +278,7 @@ def run(mod: Modality, cfg, out: str | os.PathLike, force: bool = False, resume:
         if not cfg.data.holdout:
             generate(mod, r)
             return not_evaluated(mod, r)
-        ev = mod.eval_data(r, r.model())
+        with StageTimer(r.path, "evaluation data"): ev = mod.eval_data(r, r.model())
         generate(mod, r, ev=ev)
         return evaluate(mod, r, ev=ev, progress=progress)
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import torch
 
+from advae.core.runs import memory_mb   # noqa: F401 (the benchmarks' memory reader: the stages' own)
+
 
 RESULTS = Path(__file__).parent/"results"
 
@@ -26,10 +28,3 @@ def result_path(name: str, device: str = "cpu") -> Path:
     "benchmarks/results/<name>_cpu.json, or <name>_cuda_<card>.json with the GPU's name (e.g. mri_train_cuda_NVIDIA_H100_80GB_HBM3.json)."
     if device == "cpu": return RESULTS/f"{name}_cpu.json"
     return RESULTS/f"{name}_cuda_{re.sub(r'[^A-Za-z0-9]+', '_', torch.cuda.get_device_name(0)).strip('_')}.json"
-
-
-def memory_mb(pid: int | str = "self") -> dict[str, float]:
-    "Resident memory (`VmRSS`) and its peak so far (`VmHWM`) of a process, in MB, from /proc (empty when the process has gone)."
-    try: text = Path(f"/proc/{pid}/status").read_text()
-    except OSError: return {}
-    return {k: int(v) / 1024 for k, v in re.findall(r"(VmRSS|VmHWM):\s+(\d+) kB", text)}

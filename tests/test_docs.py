@@ -350,6 +350,87 @@ def test_link_checker_can_fail(tmp_path):
     assert broken_links(tmp_path) == ["a.html: sub/b.html#z", "sub/b.html: ../gone.html", "sub/b.html: pic.png"]
 
 
+def missing_repo_files(site: Path, repo: Path, git_url: str) -> list[str]:
+    """Links of the pages of `site` to a file or folder on the hosted repository (`git_url`/blob|tree/<branch>/<path>,
+    how tools/docs.py links a file that the site does not hold, e.g. benchmarks/results/summary.md) whose path is not
+    in `repo`, as 'page: href'."""
+    pat = re.compile(r'\shref="(' + re.escape(git_url.rstrip("/")) + r'/(?:blob|tree)/[^/"]+/([^"#?]*)[^"]*)"')
+    bad = []
+    for page in sorted(site.rglob("*.html")):
+        for m in pat.finditer(page.read_text(encoding="utf-8")):
+            if not (repo / unquote(html.unescape(m.group(2)))).exists():
+                bad.append(f"{page.relative_to(site)}: {html.unescape(m.group(1))}")
+    return bad
+
+
+# Words about the making of advae rather than advae: an issue (of the tracker), a session, a ticket or pull request.
+# A limitation of advae or of the data is a "problem" or a "limitation" in the docs. The one link to the issue tracker
+# allowed is the "Report an issue" action Quarto adds beside each page's contents (repo-actions in nbs/_quarto.yml).
+PROCESS_WORDS = re.compile(r"\bissues?\b|\bissue['\u2019]s\b|\b(this|development|coding) session\b|\bticket\b"
+                           r"|\bpull request\b|\bfiled\b", re.I)
+
+
+def page_text(page_html: str) -> str:
+    "What a reader sees of a page: its text without scripts, styles and the page actions (\"Report an issue\")."
+    t = re.sub(r"<(script|style)\b.*?</\1>", " ", page_html, flags=re.S | re.I)
+    t = re.sub(r'<div class="action-links">.*?</div>', " ", t, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", t)).split())
+
+
+def process_talk(site: Path) -> list[str]:
+    "Each place where a page of `site` speaks of issues or of the development process, as 'page: ...context...'."
+    bad = []
+    for page in sorted(site.rglob("*.html")):
+        if "site_libs" in page.relative_to(site).parts:
+            continue
+        text = page_text(page.read_text(encoding="utf-8"))
+        for m in PROCESS_WORDS.finditer(text):
+            bad.append(f"{page.relative_to(site)}: ...{text[max(0, m.start() - 60):m.end() + 30]}...")
+    return bad
+
+
+def test_links_to_the_repository(built):
+    """A file of the repository that the site does not hold (the benchmark summary the home page links) is linked on
+    the hosted repository, at a path that exists; the README keeps the relative link, which works on GitHub."""
+    from nbdev.config import get_config
+
+    repo, _ = built
+    git_url = str(get_config(ROOT).git_url).rstrip("/")
+    site = repo / "_docs"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert f'href="{git_url}/blob/main/benchmarks/results/summary.md"' in index
+    assert not missing_repo_files(site, repo, git_url), missing_repo_files(site, repo, git_url)
+    assert "](benchmarks/results/summary.md)" in (repo / "README.md").read_text(encoding="utf-8")
+
+
+def test_repo_link_checker_can_fail(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "repo" / "b").mkdir(parents=True)
+    (tmp_path / "repo" / "b" / "s.md").write_text("x")
+    (tmp_path / "site" / "a.html").write_text('<a href="https://github.com/o/r/blob/main/b/s.md#t">s</a>'
+                                              '<a href="https://github.com/o/r/tree/main/b">b</a>'
+                                              '<a href="https://github.com/o/r/blob/main/b/gone.md">g</a>')
+    assert missing_repo_files(tmp_path / "site", tmp_path / "repo", "https://github.com/o/r/") == [
+        "a.html: https://github.com/o/r/blob/main/b/gone.md"]
+
+
+def test_no_process_talk(built):
+    "The pages speak of advae, its data and its results: never of issues, sessions or tickets of its development."
+    repo, _ = built
+    assert not process_talk(repo / "_docs"), process_talk(repo / "_docs")
+
+
+def test_process_talk_checker_can_fail(tmp_path):
+    actions = ('<div class="action-links"><a href="https://github.com/o/r/issues/new" class="toc-action">'
+               '<i class="bi bi-chat-right"></i> Report an issue</a></div>')
+    (tmp_path / "a.html").write_text(f"<p>AUC 0.68 in the issue&#8217;s measurement</p>{actions}"
+                                     "<script>var issue = 1;</script><p>one session of OASIS-1; tissue samples</p>")
+    (tmp_path / "b.html").write_text(f"<p>as this session found</p><p>see <code>Issues</code></p>{actions}")
+    found = process_talk(tmp_path)
+    assert [f.split(":")[0] for f in found] == ["a.html", "b.html", "b.html"], found
+    assert "issue\u2019s measurement" in found[0] and "this session" in found[1]
+
+
 def test_architecture_page(built):
     """The architecture page shows the diagram drawn from the code during the build, the table of parts and the
     registry's modalities."""
@@ -371,6 +452,24 @@ def test_code_wraps():
     rules = re.findall(r"([^{}]+)\{([^}]*)\}", css)
     wraps = [sel for sel, body in rules if re.search(r"white-space:\s*pre-wrap", body)]
     assert any(re.search(r"\bpre\b[^,]*\bcode\b", sel) for sel in wraps), wraps
+
+
+def test_built_code_wraps(built):
+    """Every page of the built site loads the site's styles.css, with its wrapping rule, after the theme; Quarto's
+    own option (`code-overflow: wrap` in nbs/_quarto.yml) marks the code blocks too."""
+    import yaml
+
+    q = yaml.safe_load((NBS / "_quarto.yml").read_text(encoding="utf-8"))
+    assert q["format"]["html"].get("code-overflow") == "wrap"
+    repo, _ = built
+    site = repo / "_docs"
+    assert "pre-wrap" in (site / "styles.css").read_text(encoding="utf-8")
+    for page in sorted(site.rglob("*.html")):
+        sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.read_text(encoding="utf-8"))
+        mine = [s for s in sheets if (page.parent / s).resolve() == (site / "styles.css").resolve()]
+        assert mine and sheets.index(mine[0]) == len(sheets) - 1, f"{page.relative_to(site)}: {sheets}"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<pre class="[^"]*\bcode-overflow-wrap\b', index)
 
 
 def docs_module():

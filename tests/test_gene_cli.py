@@ -23,13 +23,15 @@ def test_tissue_demo_meets_targets(tissue_run):
 
 def test_run_directory_layout(tissue_run):
     out, m = tissue_run
-    for p in ["config.json", "log.txt", "metrics.json", "preprocess/pipeline.json", "preprocess/pipeline.safetensors",
+    for p in ["config.json", "log.txt", "metrics.json", "timing.json", "preprocess/pipeline.json", "preprocess/pipeline.safetensors",
               "preprocess/log.json", "model/weights.safetensors", "model/checkpoint.safetensors", "model/history.json",
               "synthetic/synthetic.tsv", "synthetic/synthetic.json", "plots/loss_curves.png", "plots/latent.png",
               "plots/histograms.png", "plots/moments.png", "plots/correlations.png"]:
         assert (out/p).is_file(), p
     for k in ("mae", "mse", "pearson", "r2", "r2_pca_ceiling", "accuracy"): assert k in m["reconstruction"]["test"]
     for k in ("ks_mean", "sd_ratio_median", "corr_similarity"): assert k in m["synthetic"]
+    assert list(m["timing"]) == ["preprocess", "train", "evaluation data", "generate", "evaluate"]   # up to metrics.json
+    assert all(e["seconds"] > 0 and e["peak_memory_mb"] > 50 for e in m["timing"].values()), m["timing"]
     cfg = json.loads((out/"config.json").read_text())
     assert cfg["data"]["label"] == "tissue" and cfg["model"]["latent"] == 64   # fully resolved, demo label applied
     assert cfg["modality"] == "gene" and set(cfg) >= {"data", "model", "train", "eval", "seed"}   # in sections
@@ -75,6 +77,7 @@ def test_external_evaluation(tissue_run, tmp_path):
     assert r.returncode == 0, r.stderr
     m = json.loads((out/"external"/"ext"/"metrics.json").read_text())
     assert m["data"]["n_external"] == 63 and m["reconstruction"]["external"]["r2"] > 0.5
+    assert m["timing"]["evaluate ext.tsv.gz"]["seconds"] > 0 and "evaluate" in m["timing"]   # beside the held-out one
 
 
 def test_conditional_ad_biomarkers_each_class(tmp_path):

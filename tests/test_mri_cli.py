@@ -109,6 +109,7 @@ def test_report_renders_with_an_injected_latent(tmp_path):
     nb = json.loads(out_nb.read_text())
     images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
     assert images >= 6 and "SYNTHETIC" in json.dumps(nb)
+    assert "peak memory (MB)" in json.dumps(nb) and "evaluate plots" in json.dumps(nb)   # where the time went
 
 
 def test_mri_demo_beats_both_baselines_and_samples_are_brains(tmp_path):

@@ -73,7 +73,10 @@ def test_mri_without_held_out_slices(tmp_path):
               "--device", "cpu", *sets("epochs=2", "n_slices=8", "latent=4", "widths=8,16", "n_synthetic=4", "workers=1",
                                       "precision=fp32"))
     assert r.returncode == 0, r.stderr
-    assert json.loads((tmp_path/"run"/"metrics.json").read_text())["evaluated"] is False
+    m = json.loads((tmp_path/"run"/"metrics.json").read_text())
+    assert m["evaluated"] is False
+    assert list(m["timing"]) == ["preprocess", "train", "generate"]           # each stage's time and memory, recorded
+    assert all(e["seconds"] > 0 and 50 < e["peak_memory_mb"] < 2**20 for e in m["timing"].values()), m["timing"]
     split = json.loads((tmp_path/"run"/"preprocess"/"split.json").read_text())
     assert set(split["split"]) == {"train"} and "--no-holdout" in split["how"]
     side = json.loads((tmp_path/"run"/"synthetic"/"synthetic.json").read_text())
@@ -89,3 +92,4 @@ def test_the_report_of_a_pilot_run_says_nothing_was_evaluated(tmp_path):
     text = json.dumps(json.loads(out_nb.read_text()))
     assert NOT_EVALUATED in text                                   # in the first section, and in the sidecar's note
     assert "Faithful and diverse" not in text and "SYNTHETIC samples" in text
+    assert "peak memory (MB)" in text and "train" in text                     # the stages' time and memory, still

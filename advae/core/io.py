@@ -8,6 +8,7 @@ Docs: https://advae.github.io/advae/core/io.html.md"""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import math
@@ -23,14 +24,42 @@ import torch
 from .errors import AdvaeError, writing
 
 # %% auto #0
-__all__ = ['DIGEST_KEY', 'atomic_path', 'remove_stale_temps', 'write_json', 'read_json', 'file_sha256', 'write_safetensors',
-           'read_safetensors']
+__all__ = ['DIGEST_KEY', 'umask', 'apply_umask', 'atomic_path', 'remove_stale_temps', 'write_json', 'read_json', 'file_sha256',
+           'write_safetensors', 'read_safetensors']
+
+# %% ../../nbs/core/01_io.ipynb #f7bbdf16
+def umask() -> int:
+    """The process's file-mode creation mask (e.g. 0o022: new files 0o644, new folders 0o755), left unchanged.
+
+    Read from `/proc/self/status` on Linux, which is race-free; elsewhere it is set (to the safe 0o077) and restored at
+    once with `os.umask`, an instant during which another thread creating a file would see 0o077."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"): return int(line.split()[1], 8)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+# %% ../../nbs/core/01_io.ipynb #a6e5e1c4
+def apply_umask(path: str | os.PathLike) -> Path:
+    """Give the file or folder `path` the permissions `open()` / `mkdir()` would give it under the current umask.
+
+    0o666 & ~umask for a file, 0o777 & ~umask for a folder (0o644 and 0o755 under the usual 022): for a file made by
+    `tempfile.mkstemp` (0o600) or a folder by `tempfile.mkdtemp` (0o700). A file system without permissions to set
+    (EPERM or ENOTSUP on some FAT or network mounts) is left as it is."""
+    path = Path(path)
+    try: os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask())
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP): raise
+    return path
 
 # %% ../../nbs/core/01_io.ipynb #e098c69c
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` on success, delete it on error.
 
+    The file gets the permissions `open()` would give it under the umask (0o644 under 022), not `mkstemp`'s 0o600.
     An error of writing (a full disk, a quota, a read-only or forbidden folder) is a `WriteError` naming `path`."""
     path = Path(path)
     with writing(path):
@@ -41,6 +70,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp = Path(tmp)
         try:
             yield tmp
+            apply_umask(tmp)   # mkstemp's file is owner-only (0600): give it the mode open() would have
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

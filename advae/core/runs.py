@@ -1,4 +1,4 @@
-"""Run directories, splits and labels.
+"""Run directories, the time and memory of their stages, splits and labels.
 
 Docs: https://advae.github.io/advae/core/runs.html.md"""
 
@@ -10,21 +10,28 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import shutil
+import sys
+import time
 import typing
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
 
 import advae
 from .config import make_config
+from .distributed import main_process
 from .errors import AdvaeError
 from .io import read_json, write_json
 
 # %% auto #0
-__all__ = ['MIN_TEST', 'prepare_run_dir', 'clear_run_dir', 'RunDir', 'drop_expression', 'split_counts', 'smallest_split',
-           'check_split', 'split_samples', 'encode_labels', 'class_counts']
+__all__ = ['MIN_TEST', 'MEMORY_HOW', 'TIMING', 'prepare_run_dir', 'clear_run_dir', 'RunDir', 'drop_expression', 'split_counts',
+           'smallest_split', 'check_split', 'split_samples', 'encode_labels', 'class_counts', 'memory_mb',
+           'read_timing', 'StageTimer']
 
 # %% ../../nbs/core/05_runs.ipynb #387d1912
 def prepare_run_dir(out: str | os.PathLike, force: bool = False, resume: bool = False) -> Path:
@@ -47,8 +54,8 @@ def clear_run_dir(out: Path) -> None:
 # %% ../../nbs/core/05_runs.ipynb #057e8571
 @dataclasses.dataclass
 class RunDir:
-    """A run directory: `config.json`, `preprocess/`, `model/`, `synthetic/`, `plots/`, `metrics.json`. `pre_dir`: the
-    preprocessing of another run to use (a grid-search run shares its parent's)."""
+    """A run directory: `config.json`, `preprocess/`, `model/`, `synthetic/`, `plots/`, `metrics.json`,
+    `timing.json`. `pre_dir`: the preprocessing of another run to use (a grid-search run shares its parent's)."""
     path: Path
     pre_dir: Path | None = None
     config_class: typing.ClassVar[type]
@@ -203,3 +210,75 @@ def class_counts(n: int, classes: list[str], weights: np.ndarray) -> dict[str, i
     k = np.floor(raw).astype(int)
     for i in np.argsort(-(raw - k))[: n - k.sum()]: k[i] += 1
     return {c: int(v) for c, v in zip(classes, k)}
+
+# %% ../../nbs/core/05_runs.ipynb #8c300c8d
+def memory_mb(pid: int | str = "self") -> dict[str, float]:
+    """Resident memory (`VmRSS`) and its peak so far (`VmHWM`) of a process, in MB (2^20 bytes), from /proc (empty
+    where there is no /proc, or when the process has gone)."""
+    try: text = Path(f"/proc/{pid}/status").read_text()
+    except OSError: return {}
+    return {k: int(v) / 1024 for k, v in re.findall(r"(VmRSS|VmHWM):\s+(\d+) kB", text)}
+
+# %% ../../nbs/core/05_runs.ipynb #58b36dd9
+def _reset_peak_memory() -> bool:
+    "Set this process's peak resident memory (`VmHWM`) back to its current one (Linux 4.0 and later); whether it could."
+    try:
+        with open("/proc/self/clear_refs", "w") as f: f.write("5")
+    except OSError: return False
+    return "VmHWM" in memory_mb()
+
+# %% ../../nbs/core/05_runs.ipynb #fdd8a206
+MEMORY_HOW = {"stage": "peak resident memory of this process during the stage (Linux VmHWM, reset when it started); "
+                       "worker processes not counted",
+              "process": "peak resident memory of this process since it started (getrusage ru_maxrss; it could not "
+                         "be reset here), so at least the stage's own; worker processes not counted",
+              None: "not measured: this system has neither /proc nor getrusage"}
+
+def _peak_memory(reset: bool) -> tuple[float | None, str]:
+    """This process's peak resident memory in MB and how it was measured (a `MEMORY_HOW` value): since the reset when
+    `reset` (it succeeded), else since the process started; None where neither can be read."""
+    if reset and (hwm := memory_mb().get("VmHWM")) is not None: return hwm, MEMORY_HOW["stage"]
+    try: import resource
+    except ImportError: return None, MEMORY_HOW[None]
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 if sys.platform == "darwin" else 1)   # macOS: bytes
+    return kb / 1024, MEMORY_HOW["process"]
+
+# %% ../../nbs/core/05_runs.ipynb #7e553cc5
+def _gpu_peak_mb() -> float | None:
+    """The most memory torch's tensors held on the current GPU since its peak was last reset, in MB; None when this
+    process has not used CUDA."""
+    return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_initialized() else None
+
+# %% ../../nbs/core/05_runs.ipynb #d7fa9d23
+TIMING = "timing.json"   # in a run directory: every stage's wall time and peak memory
+
+def read_timing(run_dir: str | os.PathLike) -> dict[str, dict]:
+    "The stage entries recorded in run directory `run_dir` (its `timing.json`), by stage name; {} when there are none."
+    path = Path(run_dir)/TIMING
+    return read_json(path) if path.is_file() else {}
+
+# %% ../../nbs/core/05_runs.ipynb #3d067501
+class StageTimer:
+    """Wall time and peak memory of stage `name` of the run in `run_dir`, recorded in its `timing.json` by `stop()`:
+    `seconds` (wall clock), `peak_memory_mb` (MB) with `memory_how`, `peak_gpu_memory_mb` (MB, torch's tensors) when
+    the process uses CUDA, and `finished` (UTC). Measuring starts when it is made; as a context manager, the block's
+    end stops it unless the block raised."""
+    def __init__(self, run_dir: str | os.PathLike, name: str):
+        self.run_dir, self.name, self.entry = Path(run_dir), name, None
+        self.reset = _reset_peak_memory()
+        if torch.cuda.is_initialized(): torch.cuda.reset_peak_memory_stats()
+        self.t0 = time.perf_counter()
+
+    def stop(self) -> dict[str, dict]:
+        "Record the stage (the first call only) and return every stage entry of the run, this one included."
+        if self.entry is None:
+            seconds, (peak, how), gpu = time.perf_counter() - self.t0, _peak_memory(self.reset), _gpu_peak_mb()
+            self.entry = {"seconds": round(seconds, 3), "peak_memory_mb": None if peak is None else round(peak, 1),
+                          "memory_how": how} | ({} if gpu is None else {"peak_gpu_memory_mb": round(gpu, 1)})
+            self.entry["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            if main_process(): write_json(self.run_dir/TIMING, read_timing(self.run_dir) | {self.name: self.entry})
+        return read_timing(self.run_dir) | {self.name: self.entry}
+
+    def __enter__(self) -> "StageTimer": return self
+    def __exit__(self, kind, *_) -> None:
+        if kind is None: self.stop()

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from ..core.arrays import open_allocated
 from ..core.errors import AdvaeError, WriteError, log, write_error, writing
-from ..core.io import read_json, write_json
+from ..core.io import apply_umask, read_json, write_json
 from .io import Subject, _why, load_volume
 
 # %% auto #0
@@ -354,6 +354,7 @@ def build_store(subjects: Sequence[Subject], out: str | os.PathLike, z_range: tu
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
+        apply_umask(tmp)   # mkdtemp makes it owner-only (0700): the mode mkdir() would give instead
         info = _fill_store(tmp, subjects, z_range, per, int(size), (p0, p1),
                            max(1, min(int(workers), len(subjects))), lab)
         if out.exists():

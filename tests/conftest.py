@@ -20,6 +20,12 @@ def advae(*args, cwd=None, timeout=900):
     return subprocess.run([sys.executable, "-m", "advae", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env)
 
 
+def one_line(err: str) -> str:
+    "The single `advae: ` line, without a traceback, that `err` (a failed command's stderr) must be; returns it."
+    assert err.startswith("advae: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
 def copy_run(src: Path, dst: Path, **settings) -> Path:
     "A copy of run directory `src` at `dst` with some settings of its config.json changed (to re-evaluate it quickly)."
     shutil.copytree(src, dst)

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from bad_inputs.make_corpus import CASES, F, HERE as CORPUS, files, readme
-from conftest import XLSX, advae
+from conftest import XLSX, advae, one_line
 
 # Runs argv lists (JSON on stdin) through advae.cli.main with stderr captured; every Python warning is shown (a fresh
 # process would show each once), so a warning printed before the error fails the one-line rule here too.
@@ -50,13 +50,12 @@ def sweep(tmp_path_factory) -> dict:
 
 def one_line_error(r, out, *contains) -> str:
     "Check the rules for a bad input on a finished `advae` process `r` whose run directory was `out`; returns the line."
-    lines = r.stderr.strip().splitlines()
     assert r.returncode == 2, (r.returncode, r.stderr)
-    assert len(lines) == 1 and lines[0].startswith("advae: ") and "Traceback" not in r.stderr, r.stderr
-    missing = [c for c in contains if c not in lines[0]]
-    assert not missing, (missing, lines[0])
+    line = one_line(r.stderr)
+    missing = [c for c in contains if c not in line]
+    assert not missing, (missing, line)
     assert not out.exists(), sorted(map(str, out.rglob("*")))
-    return lines[0]
+    return line
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -20,7 +20,7 @@ from PIL import Image
 
 from advae.core.errors import set_quiet
 from advae.core.io import read_safetensors
-from conftest import sets
+from conftest import one_line, sets
 
 GENE = ["--label", "none", *sets("epochs=3", "kl_warmup=1", "n_synthetic=50", "latent=8", "hidden=32")]
 MRI = ["--label", "none", *sets("n_slices=16", "workers=1")]
@@ -58,12 +58,6 @@ def whole(run: Path) -> list[str]:
         elif p.name == "log.txt": assert p.read_text().endswith("\n"), "a half line in the log"
         else: assert p.stat().st_size > 0, p
     return [str(p.relative_to(run)) for p in files]
-
-
-def one_line(err: str) -> str:
-    "The single `advae: ` line that `err` (a command's stderr) must be."
-    assert err.startswith("advae: ") and err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def can_mount(probe: Path) -> str | None:

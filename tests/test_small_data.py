@@ -11,7 +11,7 @@ import pytest
 
 from advae.gene.io import load_demo, write_expression
 from advae.pipeline import NOT_EVALUATED
-from conftest import ROOT, advae, sets
+from conftest import ROOT, advae, one_line, sets
 
 QUICK = sets("epochs=3", "kl_warmup=1", "n_synthetic=20")
 
@@ -25,9 +25,8 @@ def _pilot(path, n: int):
 
 
 def _one_error(r, *contains):
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("advae: ") and "Traceback" not in r.stderr, r.stderr
-    assert all(c in lines[0] for c in contains), lines[0]
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and all(c in line for c in contains), (r.returncode, line)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ try: import fcntl
 except ImportError: fcntl = None   # Windows: no advisory locks; `RunLock` warns and goes on unlocked
 
 from .distributed import on_main
-from .errors import AdvaeError, log
+from .errors import AdvaeError, WriteError, log, write_error
 
 # %% auto #0
 __all__ = ['lock_path', 'holder_info', 'describe_holder', 'RunLock']
@@ -75,10 +75,11 @@ def _make_folder(folder: Path) -> list[Path]:
 
 # %% ../../nbs/core/08_lock.ipynb #0c975a2f
 def _cannot_lock(e: OSError, lock: Path) -> AdvaeError:
-    "The one-line error for the lock file `lock` that could not be created or written (`e`: why)."
-    why = e.strerror or str(e)
-    return AdvaeError(f"cannot write the lock file {lock.name} here ({why}); a run directory's lock is kept in the "
-                      "folder that holds it", lock.parent)
+    """The one-line error for the lock file `lock` that could not be created or written (`e`: why), about its folder:
+    the `WriteError` of a full disk, a read-only or forbidden folder (see `advae.core.errors`), else `e` in words."""
+    return write_error(e, lock.parent) or AdvaeError(
+        f"cannot write the lock file {lock.name} here ({e.strerror or e}); a run directory's lock is kept in the "
+        "folder that holds it", lock.parent)
 
 # %% ../../nbs/core/08_lock.ipynb #68155a6e
 _HELD: set[int] = set()   # file descriptors of the locks this process holds

@@ -10,12 +10,17 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 # Colin27 (one real subject's T1) for the MRI demo and tests, from Debian's mricron-data (16 MB).
 COLIN  := /usr/share/mricron/templates/ch2.nii.gz
+# The Jupyter kernel `advae` ("Python (advae)"): this environment's Python, registered inside .venv only.
+KERNEL := $(VENV)/share/jupyter/kernels/advae/kernel.json
+# Extra options for `make lab`, e.g. LAB_ARGS='--no-browser --port 8890'.
+LAB_ARGS ?=
 
-.PHONY: setup system-deps demo test docs readme export bench help
+.PHONY: setup system-deps demo test lab docs readme export bench help
 
 help:
 	@echo "make demo   set up, then run every pipeline on the embedded real demo data (runs/demo/)"
 	@echo "make test   set up, then run the whole test suite"
+	@echo "make lab    set up, then open the notebooks (nbs/) in JupyterLab with this project's kernel, \"Python (advae)\""
 	@echo "make docs   build the documentation site into _docs/ (Quarto if installed, else smalldocs)"
 	@echo "make bench  run the benchmarks; figures go to benchmarks/results/*.json and summary.md"
 
@@ -28,7 +33,10 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-setup: $(STAMP) system-deps
+$(KERNEL): $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name advae --display-name "Python (advae)" >/dev/null
+
+setup: $(STAMP) $(KERNEL) system-deps
 
 system-deps:
 	@test -f $(COLIN) || { \
@@ -38,12 +46,26 @@ system-deps:
 	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q mricron-data >/dev/null 2>&1; } || \
 	    echo "note: could not install Debian's mricron-data; the MRI demo will use the MNI152 template only"; \
 	  else echo "note: no apt-get; the MRI demo will use the MNI152 template only (Colin27 comes from Debian's mricron-data)"; fi; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
+	    $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "note: could not install Debian's chromium; the JupyterLab screenshot test (tests/test_lab.py) will be skipped"; \
+	  else echo "note: no apt-get; the JupyterLab screenshot test (tests/test_lab.py) needs chromium on PATH and will be skipped"; fi; }
 
 demo: setup
 	$(BIN)/python tools/demo.py
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# JupyterLab from .venv, rooted at the repository (so runs/demo/ and its reports are reachable too), opening
+# on nbs/; new notebooks and consoles get the `advae` kernel. Stop it with Ctrl-C. tests/test_lab.py starts it
+# with the same options. Jupyter refuses to run as root unless told to, which containers need.
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/nbs \
+	  --MappingKernelManager.default_kernel_name=advae $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Every benchmark on this machine's CPU (under 15 minutes on 2 cores), then the table (benchmarks/results/summary.md).
 # On a GPU machine, benchmarks/gpu.sh runs the MRI training benchmark on CUDA; benchmarks/mri_seeds.py (not here:

@@ -23,6 +23,7 @@ from .core.distributed import main_process, on_every, on_main, start_distributed
 from .core.errors import WRITE_PROBLEMS, AdvaeError, WriteError, log, set_quiet, writing
 from .core.io import read_json, write_json
 from .core.lock import RunLock
+from .core.runs import training_line
 from .modality import Modality, get_modality, modalities
 
 # %% auto #0
@@ -151,10 +152,20 @@ class RunLog(logging.Handler):
 
 # %% ../nbs/cli.ipynb #72bb2f1d
 def print_summary(m: dict, out=None) -> None:
-    "Print a metrics dict's headline line (by its modality; its note if nothing was evaluated), then its verdict."
-    print(get_modality(m["modality"]).summary(m) if m.get("evaluated", True) else m["note"])
-    for line in m.get("verdict", []): print(f"  {line}")
-    if out is not None: print(f"run directory: {out}")
+    """Print a run's summary of a `metrics.json` dict `m` in at most 15 lines: what it was measured on, what the run in
+    directory `out` trained, the modality's headline figures and, for each question, the best generator and where
+    the VAE stands (`glance_lines`), then what real held-out data scores; a run that was not evaluated gets its
+    note. The whole verdict stays in `metrics.json`."""
+    from advae.evaluation.scorecard import control_line, data_line, glance_lines
+    lines = [data_line(m)] if "data" in m else []
+    if out is not None and (trained := training_line(out)): lines.append(trained)
+    if not m.get("evaluated", True): lines.append(m["note"])
+    else:
+        lines += [get_modality(m["modality"]).summary(m), *(f"  {line}" for line in glance_lines(m, most=2))]
+        if ctl := control_line(m): lines.append(ctl)
+        if m.get("verdict"): lines.append(f"the whole verdict ({len(m['verdict'])} lines): `verdict` in metrics.json")
+    if out is not None: lines.append(f"run directory: {out}")
+    print("\n".join(lines))
 
 # %% ../nbs/cli.ipynb #b410b87d
 def _run_stage(args, mod: Modality):

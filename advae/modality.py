@@ -22,6 +22,7 @@ from .baselines import FixedPool, Generator, Sampler, collapsed, gaussian_pca, m
 from .core.arrays import ColumnStore
 from .core.errors import AdvaeError
 from .core.runs import RunDir
+from .models.prior import PRIORS
 from .evaluation.privacy import privacy
 from .training import TrainConfig
 
@@ -53,10 +54,12 @@ class ModelConfig:
     "The `model` section: what every VAE has (a modality adds its network's settings)."
     latent: int = 16                   # latent dimensions
     beta: float = 1.0                  # weight of the KL term after warm-up
+    prior: str = "gmm"                 # latent prior sampled: gmm (fitted after training) | standard (N(0, I))
 
     def __post_init__(self):
         if self.latent < 1: raise AdvaeError(f"latent must be >= 1, got {self.latent}")
         if self.beta <= 0: raise AdvaeError(f"beta must be > 0, got {self.beta}")
+        if self.prior not in PRIORS: raise AdvaeError(f"prior must be one of {', '.join(PRIORS)}, got {self.prior!r}")
 
 # %% ../nbs/modality.ipynb #952544e7
 @dataclass
@@ -120,8 +123,10 @@ class Space:
 class EvalData:
     """The real data a run is judged on: `train` (n_train, d) (an array or a `ColumnStore`) and `test` (n, d) in the
     space where generators are fitted, their classes (None without a label), the shared `space`, `where` the test
-    samples come from ('test' | 'external'), the folder `out` for metrics.json and plots, the `source` data, and
-    modality-specific `extra` items."""
+    samples come from ('test' | 'external'), the folder `out` for metrics.json and plots, the `source` data,
+    modality-specific `extra` items, and the validation split `val` (n_val, d) in the same space as `train` and
+    `test`, of classes `y_val` (None: no validation samples to score as a positive control, e.g. with external test
+    data)."""
     train: np.ndarray | ColumnStore
     test: np.ndarray
     y_train: np.ndarray | None
@@ -131,6 +136,8 @@ class EvalData:
     out: Path | None = None
     source: str = ""
     extra: dict = field(default_factory=dict)
+    val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
 # %% ../nbs/modality.ipynb #a2e3e153
 class Modality:
@@ -147,6 +154,7 @@ class Modality:
     min_eval_samples: ClassVar[int] = 0       # `evaluate` judges at least this many synthetic samples
     few: ClassVar[int] = 10                   # `evaluate` warns that figures are rough below this many real samples
     grid_rank: ClassVar[dict[str, str]] = {"val_mse": "low"}   # grid-search columns ranked, and which way is better
+    controls: ClassVar[dict[str, str]] = {"collapsed": "negative"}   # baselines that are controls: name -> kind
 
     # -- the command line
     def add_arguments(self, parser: argparse.ArgumentParser, stage: str) -> None:
@@ -215,7 +223,7 @@ class Modality:
 
     def baselines(self, run: RunDir, ev: EvalData) -> dict[str, Generator]:
         """The baseline generators, fitted on `ev.train` (per class with a label): a Gaussian on PCA scores, independent
-        marginals and the collapsed generator."""
+        marginals and the collapsed generator (the negative control of fidelity and diversity, named in `controls`)."""
         return {"gaussian_pca": gaussian_pca(), "marginals": marginals, "collapsed": collapsed}
 
     def synthetic_metrics(self, ev: EvalData, name: str, x: Any, labels: list[str] | None) -> dict:

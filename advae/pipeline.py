@@ -27,16 +27,18 @@ from .core.config import config_diff, make_config
 from .core.distributed import distributed, main_process, on_every, on_main, seed_everything, single_process
 from .core.errors import AdvaeError, log
 from .core.io import atomic_path, file_sha256, read_json, remove_stale_temps, write_json
-from .core.runs import RunDir, StageTimer, clear_run_dir, prepare_run_dir, read_timing
+from .core.runs import MIN_TEST, RunDir, StageTimer, clear_run_dir, prepare_run_dir, read_timing
 from .evaluation.fidelity import fidelity
 from .evaluation.privacy import PRIVACY_LIMIT, privacy_warning
 from .evaluation.scorecard import judge, judge_plots
 from .evaluation.utility import utility
 from .modality import EvalData, Modality
+from .models.prior import PRIOR_FILE, MixturePrior, choose_mixture, save_mixture
 from .training import train
 
 # %% auto #0
-__all__ = ['NOT_EVALUATED', 'preprocess', 'train_model', 'generate', 'evaluate', 'not_evaluated', 'run', 'grid_search']
+__all__ = ['NOT_EVALUATED', 'CONTROL', 'preprocess', 'fit_prior', 'train_model', 'generate', 'evaluate', 'not_evaluated', 'run',
+           'grid_search']
 
 # %% ../nbs/pipeline.ipynb #8e5b1d04
 def _clear_unfinished(run: RunDir) -> list[str]:
@@ -87,6 +89,43 @@ def _describe(model: torch.nn.Module, label: str | None, n_train: int, unit: str
     n = sum(p.numel() for p in model.parameters())
     return f"model: {type(model).__name__}, latent {c.latent}{cond}; {n:,} parameters; {n_train} training {unit}"
 
+# %% ../nbs/pipeline.ipynb #a92163c0
+@torch.no_grad()
+def _posterior_means(model: torch.nn.Module, ds: torch.utils.data.Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+    """The posterior means (n, latent) of the items (x, y) of `ds`, and their class codes (n,) (None for an
+    unconditional model), in batches of 256."""
+    conditional = bool(getattr(model.config, "n_classes", 0))
+    zs, ys = [], []
+    for x, y in torch.utils.data.DataLoader(ds, batch_size=256):
+        zs.append(model.encode(x.float(), y if conditional else None)[0].numpy()); ys.append(np.asarray(y))
+    return np.concatenate(zs), np.concatenate(ys) if conditional else None
+
+# %% ../nbs/pipeline.ipynb #a886647c
+def fit_prior(run: RunDir, model: torch.nn.Module, tr: torch.utils.data.Dataset,
+              va: torch.utils.data.Dataset | None) -> MixturePrior | None:
+    """Fit the latent prior of a trained `model` (`model.prior` = gmm) on the posterior means of the training split
+    `tr`, its number of components chosen on the validation split `va` (None: one a class); write it beside the
+    weights and give it to `model`. With `standard`, or a class with too few training samples, the model keeps
+    N(0, I) (and an earlier run's prior file is removed)."""
+    path = run.model_dir/PRIOR_FILE
+    path.unlink(missing_ok=True)
+    model.prior = None
+    if run.config.model.prior == "standard": return None
+    z_tr, y_tr = _posterior_means(model, tr)
+    z_va, y_va = _posterior_means(model, va) if va is not None else (z_tr, y_tr)
+    try: prior = choose_mixture(z_tr, y_tr, z_va, y_va, ks=(1, 2, 4, 8, 16) if va is not None else (1,),
+                                seed=run.config.seed)
+    except AdvaeError as e:
+        log.warning(f"warning: {e.message}; samples are drawn from N(0, I)")
+        return None
+    save_mixture(prior, path)
+    model.prior = prior
+    i = prior.info
+    log.info(f"latent prior: a Gaussian mixture of {i['k']} component(s) a class ({i['covariance']} covariances), "
+             f"validation log-likelihood {i['val_loglik'][str(i['k'])]:.1f} nats per sample (N(0, I): "
+             f"{i['val_loglik_standard']:.1f})")
+    return prior
+
 # %% ../nbs/pipeline.ipynb #273348b3
 def train_model(mod: Modality, run: RunDir, resume: bool = False, progress: bool = True) -> torch.nn.Module:
     "Train the model of a preprocessed `run` (from its checkpoint when `resume`); returns it on the CPU in eval mode."
@@ -107,7 +146,9 @@ def train_model(mod: Modality, run: RunDir, resume: bool = False, progress: bool
     train(model, tr, va, cfg.train, seed=cfg.seed, out=run.model_dir, resume=resume, progress=progress,
           curves=run.plots/"loss_curves.png", augment=mod.augment(run))
     model = model.cpu().eval()
-    if main_process(): mod.after_training(run, model, va)
+    if main_process():
+        mod.after_training(run, model, va)
+        fit_prior(run, model, tr, va if cfg.data.holdout else None)
     timer.stop()
     return model
 
@@ -181,6 +222,9 @@ def generate(mod: Modality, run: RunDir, n: int | None = None, label: str | None
     timer.stop()
     return files[0]
 
+# %% ../nbs/pipeline.ipynb #fb821f36
+CONTROL = "real (validation)"   # the positive control's block among the baselines: the validation split, scored
+
 # %% ../nbs/pipeline.ipynb #dbc457c1
 def _synthetic_sets(mod: Modality, run: RunDir, model, ev: EvalData, n: int, seed: int,
                     baselines: bool) -> tuple[dict, dict, list[str] | None]:
@@ -197,13 +241,23 @@ def _synthetic_sets(mod: Modality, run: RunDir, model, ev: EvalData, n: int, see
         units |= {name: mod.from_features(ev, x) for name, x in drawn.items()}
     return feats, units, labels
 
+# %% ../nbs/pipeline.ipynb #6b780cdf
+def _judge_set(mod: Modality, ev: EvalData, name: str, units, labels: list[str] | None, e: np.ndarray,
+               seed: int) -> dict:
+    """The `synthetic` and `privacy` blocks of set `name`: `units` in data units (of classes `labels`) and `e` (m, k),
+    the same set in the shared space."""
+    return {"synthetic": mod.synthetic_metrics(ev, name, units, labels)
+                         | fidelity(ev.space.test, e, seed, reference=ev.space.train),
+            "privacy": ev.space.privacy(e, seed)}
+
 # %% ../nbs/pipeline.ipynb #a57d178e
 def evaluate(mod: Modality, run: RunDir, data: str | None = None, baselines: bool = True, plots: bool = True,
              progress: bool = True, ev: EvalData | None = None, **options) -> dict:
     """Held-out metrics (or, with `data`, on an external dataset) of reconstruction and of synthetic data for the VAE
-    and, with `baselines`, the modality's baseline generators: fidelity, diversity, privacy and (with a label)
-    utility. Writes `metrics.json`, with every stage's `timing` (this one's up to it), and plots (timed apart); returns
-    the metrics. `ev`: the run's evaluation data if already made."""
+    and, with `baselines`, the modality's baseline generators and the positive control (`CONTROL`: the validation
+    split scored like a generator, when `ev.val` holds at least `MIN_TEST` samples): fidelity, diversity, privacy and
+    (with a label) utility. Writes `metrics.json`, with every stage's `timing` (this one's up to it), and plots (timed
+    apart); returns the metrics. `ev`: the run's evaluation data if already made."""
     stage = "evaluate" if data is None else f"evaluate {Path(str(data)).name}"
     timer = StageTimer(run.path, stage)
     cfg = run.check("train").config
@@ -219,17 +273,26 @@ def evaluate(mod: Modality, run: RunDir, data: str | None = None, baselines: boo
     n = max(cfg.eval.n_synthetic, mod.min_eval_samples)
     feats, units, labels = _synthetic_sets(mod, run, model, ev, n, cfg.seed, baselines)
     E = {name: ev.space.embed(x, labels) for name, x in feats.items()}
-    blocks = {name: {"synthetic": mod.synthetic_metrics(ev, name, units[name], labels)
-                                  | fidelity(ev.space.test, e, cfg.seed),
-                     "privacy": ev.space.privacy(e, cfg.seed)} for name, e in E.items()}
+    blocks = {name: _judge_set(mod, ev, name, units[name], labels, e, cfg.seed) for name, e in E.items()}
+    control = baselines and ev.val is not None and len(ev.val) >= MIN_TEST
+    if control:
+        y_val = None if ev.y_val is None else [str(c) for c in ev.y_val]
+        E[CONTROL] = ev.space.embed(ev.val, y_val)
+        blocks[CONTROL] = {"control": "positive"} | _judge_set(mod, ev, CONTROL, mod.from_features(ev, ev.val), y_val,
+                                                               E[CONTROL], cfg.seed)
+    for name, kind in mod.controls.items():
+        if name in blocks: blocks[name]["control"] = kind
     if ev.y_train is not None:
         em = mod.utility_space(ev)
         gens, note = mod.utility_generators(run, model, ev, (feats["VAE"], labels))
         e = cfg.eval
-        util = utility(ev.train, ev.y_train, ev.test, ev.y_test, {k: (em(x), labels) for k, x in feats.items()},
-                       {k: g for k, g in gens.items() if k in feats}, e.augment_sizes, e.augment_repeats,
-                       e.augment_synthetic, cfg.seed, progress, fitted_on=note, embed=em)
-        for name, b in blocks.items(): b["utility"] = util[name]
+        sets = {k: (em(x), labels) for k, x in feats.items()}
+        if control and ev.y_val is not None: sets[CONTROL] = (em(ev.val), ev.y_val)   # TSTR only: nothing to refit
+        util = utility(ev.train, ev.y_train, ev.test, ev.y_test, sets, {k: g for k, g in gens.items() if k in feats},
+                       e.augment_sizes, e.augment_repeats, e.augment_synthetic, cfg.seed, progress, fitted_on=note,
+                       embed=em)
+        for name, b in blocks.items():
+            if name in util: b["utility"] = util[name]
     m |= blocks.pop("VAE")
     for name, b in blocks.items(): m.setdefault("baselines", {}).setdefault(name, {}).update(b)
     m |= {"modality": mod.name, "space": ev.space.description, "data": ev.extra.get("data", {})}

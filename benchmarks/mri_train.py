@@ -6,7 +6,11 @@ Inputs: the demo slice store (two real brains, the MNI152 2009 average template 
 The throughput steps cycle through the real training slices; time to quality trains the default model on them and follows
 held-out (test-split) SSIM after every epoch.
 
-    python benchmarks/mri_train.py [--device cpu|cuda] [--run DIR] [--budget SECONDS]
+    python benchmarks/mri_train.py [--device cpu|cuda] [--run DIR] [--budget SECONDS] [--all-variants]
+
+On a CPU without bf16 dot-product units (no avx512_bf16 or amx_bf16: e.g. AVX2-only) the bf16 variants are skipped, and the
+result says so (`skipped`, with the reason): there bf16 runs through slow conversion paths, at a tenth of the fp32 speed or
+less, and would take most of the benchmark's time to show it. `--all-variants` runs them anyway.
 
 Writes benchmarks/results/mri_train_<device>.json (with the card's name on CUDA) and prints a table.
 """
@@ -24,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from _common import machine, memory_mb, result_path
+from _common import isa, machine, memory_mb, result_path
 from advae.core.config import make_config
 from advae.core.errors import set_quiet
 from advae.core.io import write_json
@@ -53,15 +57,21 @@ def held_out_slices(run: MRIRun) -> SliceDataset:
 
 
 def matmul_peak(device: torch.device, dtype: torch.dtype, n: int, reps: int = 5) -> float:
-    "Best-of-`reps` GFLOP/s of an n x n by n x n matrix product in `dtype` on `device` (2 n^3 FLOPs each)."
+    """Best-of-`reps` GFLOP/s of an n x n by n x n matrix product in `dtype` on `device` (2 n^3 FLOPs each). On CPU the better
+    of torch's matmul and the same product as a 1x1 convolution: fp32 matmul goes to MKL, which on AMD CPUs leaves vector
+    units idle (about half of oneDNN's speed on a 2-core AVX-512 EPYC), while the model's convolutions run in oneDNN."""
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    for _ in range(2): a @ b
-    sync()
+    side = 64 if n % 64 == 0 else 1   # an image of n pixels (n / 64 x 64; a 1-pixel-wide one runs slower)
+    x, w = (t.t().contiguous().reshape(shape) for t, shape in ((a, (1, n, n // side, side)), (b, (n, n, 1, 1))))   # conv2d(x, w) = (a @ b).t()
+    products = [lambda: a @ b] + ([lambda: torch.conv2d(x, w)] if device.type == "cpu" else [])
     best = math.inf
-    for _ in range(reps):
-        t0 = time.perf_counter(); a @ b; sync()
-        best = min(best, time.perf_counter() - t0)
+    for f in products:
+        for _ in range(2): f()
+        sync()
+        for _ in range(reps):
+            t0 = time.perf_counter(); f(); sync()
+            best = min(best, time.perf_counter() - t0)
     return 2 * n ** 3 / best / 1e9
 
 
@@ -89,23 +99,26 @@ def _batches(run: MRIRun, batch: int, device: torch.device, channels_last: bool)
     return out
 
 
-def _stepper(run_path: str, device: str, precision: str, channels_last: bool, batch: int):
-    "The engine's training step (autocast, loss, backward, gradient clipping, Adam) for the run's default model: (step, batches, sync)."
+def _stepper(run_path: str, device: str, precision: str, channels_last: bool, batch: int, compiled: bool = False, fused: bool = False):
+    """The engine's training step (autocast, loss, backward, gradient clipping, Adam) for the run's default model: (step, batches, sync).
+    `compiled`: the loss (model forward, loss, and through AOTAutograd their backward) through `torch.compile`; `fused`: Adam's
+    fused kernel and one foreach gradient norm (both for benchmarks/mri_compile.py; the engine uses neither)."""
     set_quiet(True)
     run, dev = MRIRun(Path(run_path)), torch.device(device)
     torch.manual_seed(run.config.seed)
     model = MRI.build_model(run).to(dev)
     if channels_last: model.to(memory_format=torch.channels_last)
     tc = replace(run.config.train, precision=precision, channels_last=channels_last, device=device)
-    opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=True if fused else None)
+    loss = torch.compile(model.loss) if compiled else model.loss
     batches = _batches(run, batch, dev, channels_last)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     def step(b):
-        with _autocast(dev, tc): out = model.loss(b, 1.0)
+        with _autocast(dev, tc): out = loss(b, 1.0)
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip, foreach=True if fused else None)
         opt.step()
         return out["loss"].detach()   # as in the engine: no device synchronisation per step
 
@@ -115,11 +128,18 @@ def _stepper(run_path: str, device: str, precision: str, channels_last: bool, ba
     return step, batches, sync
 
 
+def peak_size(device: torch.device, precision: str) -> int:
+    """Side of the matmul that measures a peak: 8192 on CUDA, 2048 on CPU; 512 for bf16 on a CPU without bf16 units
+    (there a 2048 bf16 product can take minutes)."""
+    if device.type == "cuda": return 8192
+    return 2048 if precision != "bf16" or isa()["bf16_units"] else 512
+
+
 def step_throughput(run_path: str, device: str, precision: str, channels_last: bool, batch: int, seconds: float) -> dict:
     """Slices per second of the engine's training step, timed over about `seconds` after 3 warm-up steps, with peak memory
     (CPU: the process's resident memory, so run it in a fresh process; CUDA: the allocator's peak)."""
     dev = torch.device(device)
-    peak = matmul_peak(dev, torch.bfloat16 if precision == "bf16" else torch.float32, 8192 if dev.type == "cuda" else 2048)
+    peak = matmul_peak(dev, torch.bfloat16 if precision == "bf16" else torch.float32, peak_size(dev, precision))
     if device == "cuda": torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()   # the matmul's buffers are not the step's
     rss0 = memory_mb()["VmRSS"]
     step, batches, sync = _stepper(run_path, device, precision, channels_last, batch)
@@ -154,6 +174,19 @@ def profile_step(run_path: str, device: str, precision: str, batch: int, steps: 
         shares[kind] += t
     total = sum(shares.values()) or 1.0
     return {"precision": precision, "batch": batch, "shares": {k: v / total for k, v in shares.items()}}
+
+
+def skipped_variants(isa: dict, device: str) -> list[dict]:
+    """The variants not worth running on this device, each {'variant', 'reason'}: the bf16 ones on a CPU without bf16
+    dot-product units (`isa` is `_common.isa()`); none on CUDA (every GPU that torch supports runs bf16 autocast at speed)."""
+    if device == "cuda" or isa["bf16_units"]: return []
+    return [{"variant": f"bf16 autocast (NCHW and channels_last at batch {BATCH}, its profile, its matmul peak)",
+             "reason": f"this CPU has no bf16 dot-product units ("
+                       + (f"oneDNN capped at {isa['caps']['ONEDNN_MAX_CPU_ISA']}" if "ONEDNN_MAX_CPU_ISA" in isa.get("caps", {}) else
+                          "neither avx512_bf16 nor amx_bf16 among its flags")
+                       + f"; torch uses {isa['torch_capability']} kernels), so bf16 would run through slow conversion paths (3.7-6.2 slices/s "
+                       f"against 63.7 in fp32 on an AVX2-only EPYC) and take most of the benchmark's time; "
+                       f"run with --all-variants to measure it anyway"}]
 
 
 def in_fresh_process(fn, *args):
@@ -232,6 +265,8 @@ def main() -> dict:
     p.add_argument("--run", help="an already preprocessed demo run (default: preprocess the demo into a temporary folder)")
     p.add_argument("--budget", type=float, help="seconds of training for time to quality (default: 240 on CPU, 60 on CUDA)")
     p.add_argument("--seconds", type=float, default=6.0, help="timed seconds per throughput variant")
+    p.add_argument("--all-variants", action="store_true",
+                   help="run the bf16 variants on a CPU without bf16 units too (skipped by default there: slow, see above)")
     a = p.parse_args()
     dev = torch.device(a.device)
     set_quiet(True)
@@ -247,26 +282,33 @@ def main() -> dict:
     # counted FLOPs and the measured matmul peak
     b = _batches(run, BATCH, torch.device("cpu"), False)[0]
     res["flops_per_slice"] = flops_per_slice(m, *b)
-    n = 8192 if dev.type == "cuda" else 2048
-    res["matmul_peak_gflops"] = {"fp32": matmul_peak(dev, torch.float32, n), "bf16": matmul_peak(dev, torch.bfloat16, n), "n": n}
+    # bf16 only where the device has units for it, unless asked for all variants
+    res["skipped"] = [] if a.all_variants else skipped_variants(res["machine"]["isa"], a.device)
+    precisions = ["fp32"] + (["bf16"] if not res["skipped"] else [])
+    res["matmul_peak_gflops"] = {p_: matmul_peak(dev, torch.float32 if p_ == "fp32" else torch.bfloat16, peak_size(dev, p_)) for p_ in precisions}
+    res["matmul_peak_gflops"]["n"] = peak_size(dev, "fp32")
+    if "bf16" in precisions and peak_size(dev, "bf16") != peak_size(dev, "fp32"): res["matmul_peak_gflops"]["n_bf16"] = peak_size(dev, "bf16")
     if dev.type == "cuda": res["matmul_peak_gflops"]["tf32_allowed"] = torch.backends.cuda.matmul.allow_tf32
     # the training step: precisions x memory formats at batch 32, and the run's default batch; larger batches on CUDA
     auto = resolve_precision(cfg.train.precision, a.device)
-    variants = [(p_, cl, BATCH) for p_ in ("fp32", "bf16") for cl in (False, True)] + [(auto, False, cfg.train.batch_size)]
+    variants = [(p_, cl, BATCH) for p_ in precisions for cl in (False, True)]
+    default = (auto, cfg.train.channels_last, cfg.train.batch_size)
+    variants += [default] if default not in variants else []
     if dev.type == "cuda": variants += [(auto, False, 256)]
     rows = []
-    for i, (p_, cl, bs) in enumerate(variants):
+    for p_, cl, bs in variants:
         args = (str(run.path), a.device, p_, cl, bs, a.seconds)
         r = step_throughput(*args) if dev.type == "cuda" else in_fresh_process(step_throughput, *args)
         gf = r["slices_per_s"] * res["flops_per_slice"]["total"] / 1e9
-        peak = max(res["matmul_peak_gflops"][p_], r["matmul_peak_here_gflops"])   # the better of two measurements, in this run
-        r |= {"gflops": gf, "share_of_matmul_peak": gf / peak, "matmul_peak_gflops": peak, "advae_default": i == 4}
+        # the better of two measurements in this run (one only for the advae default when its precision was skipped: under caps)
+        peak = max(res["matmul_peak_gflops"].get(p_, 0.0), r["matmul_peak_here_gflops"])
+        r |= {"gflops": gf, "share_of_matmul_peak": gf / peak, "matmul_peak_gflops": peak, "advae_default": (p_, cl, bs) == default}
         rows.append(r)
     res["step"] = rows
     res["default"] = {"precision": auto, "channels_last": cfg.train.channels_last, "batch_size": cfg.train.batch_size,
                       "threads": torch.get_num_threads(), "loader_workers": loader_workers(cfg.train, dev)}
     res["profile"] = [(profile_step if dev.type == "cuda" else lambda *x: in_fresh_process(profile_step, *x))(str(run.path), a.device, p_, BATCH)
-                      for p_ in ("fp32", "bf16")]
+                      for p_ in precisions]
     res["loader"] = loader_throughput(run, dev)
     budget = a.budget or (60.0 if dev.type == "cuda" else 240.0)
     res["time_to_quality"] = time_to_quality(run, dev, budget)
@@ -285,21 +327,24 @@ def notes(res: dict) -> list[str]:
            "memory-bound work that the count leaves out, so the share of the matmul peak understates how busy the processor is.",
            f"fp32 at batch {BATCH}: {ref['share_of_matmul_peak']:.0%} of the fp32 matmul peak "
            + ("(meets the 70% target)." if ref["share_of_matmul_peak"] >= 0.7 else "(below the 70% target).")]
-    bf = next(r for r in res["step"] if r["batch"] == BATCH and r["precision"] == "bf16" and not r["channels_last"])
+    bf = next((r for r in res["step"] if r["batch"] == BATCH and r["precision"] == "bf16" and not r["channels_last"]), None)
     prof = {p["precision"]: p["shares"] for p in res["profile"]}
     conv = lambda r: r["gflops"] / prof[r["precision"]]["convolution"]   # GFLOP/s while convolving
-    out.append(f"bf16 autocast at batch {BATCH}: {bf['slices_per_s'] / ref['slices_per_s']:.2f}x the fp32 speed, {bf['share_of_matmul_peak']:.0%} "
-               f"of the bf16 matmul peak ({bf['gflops']:.0f} GFLOP/s against {bf['matmul_peak_gflops']:.0f}).")
+    if bf: out.append(f"bf16 autocast at batch {BATCH}: {bf['slices_per_s'] / ref['slices_per_s']:.2f}x the fp32 speed, {bf['share_of_matmul_peak']:.0%} "
+                      f"of the bf16 matmul peak ({bf['gflops']:.0f} GFLOP/s against {bf['matmul_peak_gflops']:.0f}).")
+    out += [f"skipped: {s['variant']}: {s['reason']}" for s in res.get("skipped", [])]
+    both = [r for r in (ref, bf) if r]   # fp32, and bf16 where it ran
+    each = lambda f: " and ".join(f"{f(r)} ({r['precision']})" for r in both)   # one figure per precision
+    share = each(lambda r: f"{prof[r['precision']]['convolution']:.0%}")
     if prof["fp32"]["convolution"] < 0.5:
         big = max(res["step"], key=lambda r: r["batch"])
-        out.append(f"what bounds the step: convolutions take only {prof['fp32']['convolution']:.0%} (fp32) and {prof['bf16']['convolution']:.0%} (bf16) "
-                   f"of its time; the rest is many small elementwise kernels (group norm, activations, the loss, Adam) and their launches, "
-                   f"so the device is far from its matmul peak at small batches: batch {big['batch']} gives {big['slices_per_s']:.0f} slices/s.")
+        out.append(f"what bounds the step: convolutions take only {share} of its time; the rest is many small elementwise kernels "
+                   f"(group norm, activations, the loss, Adam) and their launches, so the device is far from its matmul peak at small "
+                   f"batches: batch {big['batch']} gives {big['slices_per_s']:.0f} slices/s.")
     else:
-        eff = min(conv(ref) / ref["matmul_peak_gflops"], conv(bf) / bf["matmul_peak_gflops"])
-        out.append(f"what bounds the step: convolutions take {prof['fp32']['convolution']:.0%} (fp32) and {prof['bf16']['convolution']:.0%} (bf16) of its "
-                   f"time and run at about {conv(ref):.0f} and {conv(bf):.0f} GFLOP/s while they do ({conv(ref) / ref['matmul_peak_gflops']:.0%} and "
-                   f"{conv(bf) / bf['matmul_peak_gflops']:.0%} of the matmul peaks); "
+        eff = min(conv(r) / r["matmul_peak_gflops"] for r in both)
+        out.append(f"what bounds the step: convolutions take {share} of its time and run at about {each(lambda r: f'{conv(r):.0f} GFLOP/s')} "
+                   f"while they do ({each(lambda r: format(conv(r) / r['matmul_peak_gflops'], '.0%'))} of the matmul peak); "
                    + ("the narrow layers (16-128 channels) give the convolution kernels short inner products; " if eff < 0.7 else
                       "the convolutions run near the peak; ")
                    + "the rest of the step is group norm, activations, casts and Adam, which the FLOP count leaves out.")
@@ -317,7 +362,11 @@ def print_table(res: dict) -> None:
     print(f"  model: {res['model']['parameters']:,} parameters; {f['total'] / 1e9:.2f} GFLOP per slice per training step "
           f"(forward {f['forward'] / 1e9:.2f}, backward {f['backward'] / 1e9:.2f})")
     pk = res["matmul_peak_gflops"]
-    print(f"  measured matmul peak (n={pk['n']}): fp32 {pk['fp32']:.0f} GFLOP/s, bf16 {pk['bf16']:.0f} GFLOP/s")
+    print(f"  measured matmul peak: " + ", ".join(f"{p_} {pk[p_]:.0f} GFLOP/s (n={pk.get('n_' + p_, pk['n'])})" for p_ in ("fp32", "bf16") if p_ in pk))
+    isa_ = mc["isa"]
+    print(f"  instruction sets: {' '.join(isa_['flags'])}; torch kernels {isa_['torch_capability']}; bf16 units: "
+          f"{'yes' if isa_['bf16_units'] else 'no'}{'; caps ' + str(isa_['caps']) if isa_['caps'] else ''}")
+    for s_ in res.get("skipped", []): print(f"  skipped: {s_['variant']}: {s_['reason']}")
     gpu = res["device"] == "cuda"
     print(f"  {'precision':9s} {'format':13s} {'batch':>5s} {'slices/s':>9s} {'GFLOP/s':>8s} {'of peak':>7s}  "
           + ("peak GPU memory" if gpu else "peak RSS (rise over the process before the model)"))

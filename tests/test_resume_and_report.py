@@ -1,14 +1,16 @@
 """Kill-and-resume of a real training process, and the papermill report on its defaults."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import papermill as pm
 from safetensors.torch import load_file
+
+from advae.report import render
 
 from conftest import ROOT, advae
 
@@ -55,10 +57,10 @@ def test_resume_with_other_settings_is_refused(tmp_path):
 
 
 def test_report_renders_on_its_defaults(tmp_path):
-    "papermill nbs/run_gene.ipynb on its defaults (plus one injected parameter) renders the whole run."
+    """papermill nbs/run_gene.ipynb on its defaults (plus injected parameters) renders the whole run, and its HTML is a
+    document: a title, "At a glance" first, no code, no warning boxes, no absolute paths."""
     out_nb, run = tmp_path/"report.ipynb", tmp_path/"report-run"
-    pm.execute_notebook(str(ROOT/"nbs"/"run_gene.ipynb"), str(out_nb), parameters={"out_dir": str(run), "n_synthetic": 300, "augment_repeats": 1},
-                        kernel_name="python3", progress_bar=False, cwd=str(ROOT))
+    html = render(ROOT/"nbs"/"run_gene.ipynb", out_nb, cwd=ROOT, out_dir=str(run), n_synthetic=300, augment_repeats=1)
     nb = json.loads(out_nb.read_text())
     images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
     assert images >= 9   # loss curves, latent space, histograms, moments, correlations, scorecard, alpha/beta, privacy, augmentation
@@ -67,3 +69,12 @@ def test_report_renders_on_its_defaults(tmp_path):
     text = json.dumps(nb)
     assert "VAE (posterior mean)" in text and "gaussian_pca" in text and "SYNTHETIC" in text
     assert all(q in text for q in ("Faithful and diverse", "Private", "Useful", "TRTR", "real + VAE"))   # the four questions
+    page = html.read_text()
+    assert re.search(r"<h1[^>]*>Gene-expression run report<", page) and "title:" not in page
+    headings = re.findall(r"<h2[^>]*>([^<]+)<", page)
+    assert headings[0] == "At a glance" and headings[-1] == "Appendix: the whole verdict", headings
+    assert "best generator" in page and "faithful" in page and "the whole verdict" not in page.split("Appendix")[0]
+    assert "make_config(" not in page and "import json" not in page          # code hidden: the .ipynb keeps it
+    assert "make_config(" in text
+    assert "output_stderr" not in page and "Warning" not in page, "a warning box in the report"
+    assert str(tmp_path) not in page and str(ROOT) not in page, "an absolute path in the report"

@@ -2,15 +2,12 @@
 
 Writes, for each demo dataset, a run directory `runs/demo/<pipeline>-<name>/` and the rendered report
 `runs/demo/<pipeline>-<name>.ipynb` / `.html` (papermill executes nbs/run_gene.ipynb or nbs/run_mri.ipynb on
-its defaults; nbconvert renders it). Re-running replaces the earlier demo outputs."""
+its defaults; `advae.report.render` writes the HTML document). Re-running replaces the earlier demo outputs."""
 import json
 import sys
 import time
 from pathlib import Path
 
-import nbformat
-import papermill as pm
-from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT/"runs"/"demo"
@@ -19,17 +16,6 @@ TABLE = [("demo:tissue (by tissue)", "gene-tissue", ["gaussian_pca", "marginals"
          ("demo:ad_biomarkers (by Class)", "gene-ad_biomarkers", ["gaussian_pca", "marginals", "collapsed"]),
          ("MRI demo (by brain)", "mri-demo", ["gaussian_pca", "mean_slice"])]
 NAMES = {"gaussian_pca": "Gaussian-PCA", "mean_slice": "mean slice"}
-
-
-def render(nb_in: Path, stem: str, **params) -> Path:
-    "Execute a report notebook with `params` and write `<stem>.ipynb` and `<stem>.html` under runs/demo/."
-    ipynb, html = OUT/f"{stem}.ipynb", OUT/f"{stem}.html"
-    pm.execute_notebook(str(nb_in), str(ipynb), parameters=params, kernel_name="python3", progress_bar=False, cwd=str(ROOT))
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(ipynb, as_version=4))
-    tmp = html.with_suffix(".html.tmp")
-    tmp.write_text(body)
-    tmp.replace(html)
-    return html
 
 
 def table() -> str:
@@ -51,13 +37,14 @@ def table() -> str:
 
 def main() -> int:
     from advae.cli import print_summary
+    from advae.report import render
     OUT.mkdir(parents=True, exist_ok=True)
     reports = [("run_gene.ipynb", f"gene-{name}", dict(data=f"demo:{name}", label=label)) for name, label in GENE_DEMOS.items()]
     reports.append(("run_mri.ipynb", "mri-demo", dict(label="brain")))
     for nb, stem, params in reports:
         t0 = time.time()
         run_dir = OUT/stem
-        html = render(ROOT/"nbs"/nb, stem, out_dir=str(run_dir), **params)
+        html = render(ROOT/"nbs"/nb, OUT/f"{stem}.ipynb", cwd=ROOT, out_dir=str(run_dir.relative_to(ROOT)), **params)
         print(f"{stem} ({time.time() - t0:.0f} s), report {html.relative_to(ROOT)}:")
         print_summary(json.loads((run_dir/"metrics.json").read_text()), run_dir.relative_to(ROOT))
     print("\nThe README's table (What the demo shows):\n" + table())

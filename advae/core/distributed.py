@@ -7,11 +7,17 @@ Docs: https://advae.github.io/advae/core/distributed.html.md"""
 # %% ../../nbs/core/02_distributed.ipynb #fb1e7184
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
+import ctypes
 import datetime
+import multiprocessing
 import os
 import random
-from typing import Any, Callable, Iterator
+import signal
+import sys
+from collections import deque
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -20,7 +26,7 @@ from .errors import AdvaeError, set_quiet
 
 # %% auto #0
 __all__ = ['DIST_TIMEOUT', 'seed_everything', 'resolve_device', 'distributed', 'main_process', 'single_process',
-           'start_distributed', 'stop_distributed', 'on_main', 'on_every']
+           'start_distributed', 'stop_distributed', 'on_main', 'on_every', 'ordered_map']
 
 # %% ../../nbs/core/02_distributed.ipynb #380fb564
 def seed_everything(seed: int) -> None:
@@ -147,3 +153,41 @@ def on_every(fn: Callable[[], Any]) -> Any:
     "`fn()` run by every process; an error in any is raised in all (as in `on_main`). Returns rank 0's result."
     if distributed()[0] == 1: return fn()
     return _agree(fn, here=True, alone=False)
+
+# %% ../../nbs/core/02_distributed.ipynb #4f7de9c9
+def _worker_init(parent: int | None = None) -> None:
+    """Run in each worker process: one torch thread; on Linux, with `parent` (the process ID of the pool's owner), be
+    killed (SIGKILL) by the kernel when that process dies."""
+    torch.set_num_threads(1)
+    if parent is None or not sys.platform.startswith("linux"): return
+    try: ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))   # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError): return
+    if os.getppid() != parent: os._exit(1)                                  # the owner died before the request
+
+# %% ../../nbs/core/02_distributed.ipynb #47a13006
+def _take(it: Iterator, n: int) -> list:
+    "Up to `n` next items of the iterator `it` (fewer when it runs out)."
+    out = []
+    for _ in range(n):
+        try: out.append(next(it))
+        except StopIteration: break
+    return out
+
+# %% ../../nbs/core/02_distributed.ipynb #3c45974f
+def ordered_map(fn: Callable, tasks: Iterable, workers: int = 2, window: int = 2) -> Iterator:
+    """`map(fn, tasks)` in order, in `workers` processes (1: in this process).
+
+    At most `window` x `workers` tasks are in flight. Uses fork on Linux (so functions defined in a notebook
+    work there too), else the platform's default start method."""
+    if workers <= 1:
+        for t in tasks: yield fn(t)
+        return
+    ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    it = iter(tasks)
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                initargs=(os.getpid(),)) as ex:
+        pending = deque(ex.submit(fn, t) for t in _take(it, window * workers))
+        while pending:
+            res = pending.popleft().result()
+            pending.extend(ex.submit(fn, t) for t in _take(it, 1))
+            yield res

@@ -31,7 +31,7 @@ from .io import read_json, write_json
 # %% auto #0
 __all__ = ['MIN_TEST', 'MEMORY_HOW', 'TIMING', 'prepare_run_dir', 'clear_run_dir', 'RunDir', 'drop_expression', 'split_counts',
            'smallest_split', 'check_split', 'split_samples', 'encode_labels', 'class_counts', 'memory_mb',
-           'read_timing', 'StageTimer']
+           'read_timing', 'training_line', 'StageTimer']
 
 # %% ../../nbs/core/05_runs.ipynb #387d1912
 def prepare_run_dir(out: str | os.PathLike, force: bool = False, resume: bool = False) -> Path:
@@ -256,6 +256,18 @@ def read_timing(run_dir: str | os.PathLike) -> dict[str, dict]:
     "The stage entries recorded in run directory `run_dir` (its `timing.json`), by stage name; {} when there are none."
     path = Path(run_dir)/TIMING
     return read_json(path) if path.is_file() else {}
+
+# %% ../../nbs/core/05_runs.ipynb #a9ba739c
+def training_line(run_dir: str | os.PathLike) -> str | None:
+    """`trained: <model settings>; <epochs> epochs (<why it stopped>), weights of epoch <best> (best <monitor>)` for
+    the run in `run_dir`; None before its training has finished."""
+    run_dir = Path(run_dir)
+    hist, cfg = run_dir/"model"/"history.json", run_dir/"config.json"
+    if not hist.is_file() or not cfg.is_file(): return None
+    h, model = read_json(hist), read_json(cfg).get("model", {})
+    settings = ", ".join(f"{k} {v}" for k, v in model.items() if k in ("latent", "beta", "hidden", "widths"))
+    return (f"trained: {settings}; {len(h['history'])} epochs ({h['stopped']}), weights of epoch {h['best_epoch']} "
+            f"(best {h['monitor']})")
 
 # %% ../../nbs/core/05_runs.ipynb #3d067501
 class StageTimer:

@@ -14,10 +14,12 @@ modality and every generator."""
 from .stats import corr_similarity, ks_statistics, share_different, synthetic_metrics
 from .space import fit_embedding, subsample
 from .fidelity import (
-    alpha_precision_beta_recall, coverage, detection_auc, mmd_rbf, wasserstein_per_feature, whiten)
+    alpha_precision_beta_recall, boot_sd, bootstrap_counts, coverage, detection_auc, mmd_rbf, prdc,
+    wasserstein_per_feature, weighted_auc, whiten)
 from .privacy import PRIVACY_LIMIT, copy_generator, privacy_warning
 from .utility import (
-    augmentation_gain, classifiers, muted, score_classifier, stratified_subset, tstr)
+    augmentation_gain, classifiers, muted, score_classifier, stratified_subset, subset_workers, tstr)
 from .scorecard import (
-    QUESTIONS, SCORECARD, TIE, assess, augmentation_table, generator_blocks, judge, judge_plots, plot_alpha_beta,
-    plot_augmentation, plot_privacy, plot_scorecard, privacy_table, show_four_questions, utility_table)
+    QUESTIONS, SCORECARD, TIE, assess, augmentation_table, control_line, data_line, generator_blocks, glance,
+    glance_lines, judge, judge_plots, plot_alpha_beta, plot_augmentation, plot_privacy, plot_scorecard, privacy_table,
+    show_four_questions, show_glance, tie_band, utility_table)

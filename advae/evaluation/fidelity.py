@@ -1,4 +1,4 @@
-"""Is synthetic data faithful and diverse? Detection AUC, MMD, alpha-precision, beta-recall and coverage.
+"""Is synthetic data faithful and diverse? Detection, MMD, radial and k-NN figures, each with a bootstrap spread.
 
 Docs: https://advae.github.io/advae/evaluation/fidelity.html.md"""
 
@@ -7,15 +7,18 @@ Docs: https://advae.github.io/advae/evaluation/fidelity.html.md"""
 # %% ../../nbs/evaluation/02_fidelity.ipynb #b346a6be
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
-from scipy.spatial.distance import pdist
+from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist, pdist
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import pairwise_distances_argmin_min, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -24,7 +27,8 @@ from .stats import corr_similarity, ks_statistics
 from .space import subsample
 
 # %% auto #0
-__all__ = ['wasserstein_per_feature', 'mmd_rbf', 'detection_auc', 'whiten', 'alpha_precision_beta_recall', 'coverage', 'fidelity']
+__all__ = ['wasserstein_per_feature', 'bootstrap_counts', 'boot_sd', 'weighted_auc', 'mmd_rbf', 'detection_auc', 'whiten',
+           'alpha_precision_beta_recall', 'prdc', 'coverage', 'fidelity']
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #f2bf1800
 def wasserstein_per_feature(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -33,14 +37,59 @@ def wasserstein_per_feature(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     In the features' units, >= 0."""
     return np.array([stats.wasserstein_distance(a[:, j], b[:, j]) for j in range(a.shape[1])])
 
+# %% ../../nbs/evaluation/02_fidelity.ipynb #7fc93488
+def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each of `n` rows is drawn in each of `n_boot` bootstrap resamples of n draws with replacement:
+    (n_boot, n) int64, each row summing to n."""
+    draws = rng.integers(0, n, (n_boot, n)) + n * np.arange(n_boot)[:, None]
+    return np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n)
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #35a9b533
+def boot_sd(values: np.ndarray) -> float:
+    "SD (ddof 1) of the finite values of a figure over bootstrap resamples (n_boot,); NaN with fewer than two."
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #ed84d7fa
+def weighted_auc(score: np.ndarray, positive: np.ndarray, weights: np.ndarray | None = None) -> float | np.ndarray:
+    """ROC-AUC of `score` (n,) for telling the samples marked `positive` (n,) (bool; higher score: positive) from the
+    others, each sample counted `weights` (n,) times (None: once), or for each row of `weights` (b, n), returning (b,).
+
+    In [0, 1]; NaN when one side weighs nothing."""
+    score, positive = np.asarray(score), np.asarray(positive, bool)
+    order = np.argsort(score, kind="stable")
+    s = score[order]
+    start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])                    # groups of tied scores
+    W = (np.ones((1, len(s))) if weights is None else np.atleast_2d(np.asarray(weights, float)))[:, order]
+    wp, wn = W * positive[order], W * ~positive[order]
+    gp, gn = np.add.reduceat(wp, start, axis=1), np.add.reduceat(wn, start, axis=1)
+    below = np.cumsum(gn, 1) - gn                                               # negative weight under each group
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (gp * (below + 0.5 * gn)).sum(1) / (wp.sum(1) * wn.sum(1))
+    return auc if weights is not None and np.ndim(weights) == 2 else float(auc[0])
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #502956f4
+def _mmd2(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray, wx: np.ndarray, wy: np.ndarray) -> np.ndarray:
+    """Unbiased squared MMD (b,) from the kernel matrices of samples x (n, n), y (m, m) and between them (n, m), for
+    rows weighted `wx` (b, n) and `wy` (b, m) (a resample's counts; all ones: the samples as they are)."""
+    def within(K, w):
+        with np.errstate(invalid="ignore", divide="ignore"):   # a resample of one distinct row has no pairs
+            return (((w @ K) * w).sum(1) - (w ** 2 * np.diag(K)).sum(1)) / (w.sum(1) ** 2 - (w ** 2).sum(1))
+    wx, wy = np.asarray(wx, np.float64), np.asarray(wy, np.float64)
+    kxx, kyy, kxy = (np.asarray(k, np.float64) for k in (kxx, kyy, kxy))
+    return within(kxx, wx) + within(kyy, wy) - 2 * ((wx @ kxy) * wy).sum(1) / (wx.sum(1) * wy.sum(1))
+
 # %% ../../nbs/evaluation/02_fidelity.ipynb #ea4b28b7
-def mmd_rbf(x: np.ndarray, y: np.ndarray, bandwidth: float | None = None, max_n: int = 2000, seed: int = 0) -> dict:
+def mmd_rbf(x: np.ndarray, y: np.ndarray, bandwidth: float | None = None, max_n: int = 2000, seed: int = 0,
+            n_boot: int = 0) -> dict:
     """Unbiased squared MMD (Gretton et al. 2012) between samples `x` (n, d) and `y` (m, d).
 
     The kernel is exp(-|a - b|^2 / (2 s^2)); `s` (in the units of the features) is the median pairwise distance of (up
     to 1,000 of) the pooled samples unless given. At most `max_n` samples of each side are used (a seeded subsample).
     Returns `mmd2` (0 in expectation for one distribution, at most 2; it can come out slightly negative), `bandwidth`
-    and the sizes used, `n`."""
+    and the sizes used, `n`; with `n_boot`, `sd`: its spread over that many bootstrap resamples of both samples' rows
+    (seeded by `seed`; the kernel matrices are reused)."""
     rng = np.random.default_rng(seed)
     x, y = subsample(np.asarray(x, np.float32), max_n, rng), subsample(np.asarray(y, np.float32), max_n, rng)
     if len(x) < 2 or len(y) < 2:
@@ -53,7 +102,11 @@ def mmd_rbf(x: np.ndarray, y: np.ndarray, bandwidth: float | None = None, max_n:
     kxx, kyy, kxy = rbf_kernel(x, gamma=g), rbf_kernel(y, gamma=g), rbf_kernel(x, y, gamma=g)
     mmd2 = ((kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
             - 2 * kxy.mean())
-    return {"mmd2": float(mmd2), "bandwidth": bandwidth, "n": [n, m]}
+    out = {"mmd2": float(mmd2), "bandwidth": bandwidth, "n": [n, m]}
+    if n_boot:
+        boot = np.random.default_rng([seed, 1])
+        out["sd"] = boot_sd(_mmd2(kxx, kyy, kxy, bootstrap_counts(n, n_boot, boot), bootstrap_counts(m, n_boot, boot)))
+    return out
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #48082d59
 def _detectors(seed: int, n_train: int) -> dict:
@@ -61,15 +114,36 @@ def _detectors(seed: int, n_train: int) -> dict:
     return {"random_forest": RandomForestClassifier(n_estimators=100, min_samples_leaf=2, n_jobs=-1, random_state=seed),
             "knn": make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=max(1, min(5, n_train // 4))))}
 
+# %% ../../nbs/evaluation/02_fidelity.ipynb #d5772f5d
+def _pick(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    "Indices of the rows `subsample` keeps of `n` rows (all when n <= k), drawn from `rng` as it draws them."
+    return np.arange(n) if n <= k else np.sort(rng.choice(n, k, replace=False))
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #b501e56d
+def _detection_sd(kept: list, n: int, m: int, n_boot: int, seed: int) -> float:
+    """Bootstrap spread of the detection test's `max` AUC from what it `kept` of each repeat: ((real row indices (k,),
+    synthetic row indices (k,)), {classifier: out-of-fold probabilities (2k,) of those rows, real first}), for `n`
+    real and `m` synthetic rows in all."""
+    rng = np.random.default_rng([seed, 1])
+    wr, ws = bootstrap_counts(n, n_boot, rng), bootstrap_counts(m, n_boot, rng)
+    aucs: dict[str, list[np.ndarray]] = {}
+    for (ir, js), probs in kept:
+        W, pos = np.concatenate([wr[:, ir], ws[:, js]], 1), np.r_[np.zeros(len(ir), bool), np.ones(len(js), bool)]
+        for name, p in probs.items(): aucs.setdefault(name, []).append(weighted_auc(p, pos, W))
+    with warnings.catch_warnings():   # a small repeat can draw no row of one side
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return boot_sd(np.max([np.nanmean(v, 0) for v in aucs.values()], 0))
+
 # %% ../../nbs/evaluation/02_fidelity.ipynb #d62ccb26
 def detection_auc(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: int = 5, max_n: int = 1000,
-                  repeats: int | None = None) -> dict:
+                  repeats: int | None = None, n_boot: int = 0) -> dict:
     """Cross-validated ROC-AUC of a random forest and a k-nearest-neighbours classifier telling `real` (n, d) from
     `synthetic` (m, d), in min(`folds`, k) folds.
 
     Both sides are subsampled to the same size k = min(n, m, `max_n`); with `repeats` (default: 3 when k < 500, else 1)
     different synthetic draws, the AUCs are averaged. AUCs are in [0, 1]: 0.5, indistinguishable; 1, always told
-    apart. `max` is the larger of the two classifiers' AUCs."""
+    apart. `max` is the larger of the two classifiers' AUCs; with `n_boot`, `sd` is its spread over that many bootstrap
+    resamples of the rows (`_detection_sd`; nothing is refitted)."""
     rng = np.random.default_rng(seed)
     k = min(len(real), len(synthetic), max_n)
     if k < 2:
@@ -78,16 +152,22 @@ def detection_auc(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds:
     folds, repeats = min(folds, k), repeats or (3 if k < 500 else 1)
     y = np.r_[np.zeros(k), np.ones(k)]
     scores: dict[str, list[float]] = {}
+    kept = []
     for r in range(repeats):
-        X = np.concatenate([subsample(real, k, rng), subsample(synthetic, k, rng)])
+        rows = _pick(len(real), k, rng), _pick(len(synthetic), k, rng)
+        X = np.concatenate([real[rows[0]], synthetic[rows[1]]])
         cv = StratifiedKFold(folds, shuffle=True, random_state=seed + r)
+        probs = {}
         for name, clf in _detectors(seed + r, (folds - 1) * 2 * k // folds).items():
-            p = cross_val_predict(clf, X, y, cv=cv, method="predict_proba")[:, 1]
             # a forest's probabilities are sums over its trees in the order its threads finish: without their last
             # bits, ties stay ties and the AUC no longer depends on thread timing
-            scores.setdefault(name, []).append(roc_auc_score(y, p.round(12)))
+            probs[name] = cross_val_predict(clf, X, y, cv=cv, method="predict_proba")[:, 1].round(12)
+            scores.setdefault(name, []).append(roc_auc_score(y, probs[name]))
+        kept.append((rows, probs))
     out = {name: float(np.mean(v)) for name, v in scores.items()}
-    return out | {"max": max(out.values()), "n_per_side": int(k), "folds": folds, "repeats": repeats}
+    out |= {"max": max(out.values()), "n_per_side": int(k), "folds": folds, "repeats": repeats}
+    if n_boot: out["sd"] = _detection_sd(kept, len(real), len(synthetic), n_boot, seed)
+    return out
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #f8822e4b
 def _ball_shares(ref: np.ndarray, other: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -100,49 +180,128 @@ def _ball_shares(ref: np.ndarray, other: np.ndarray, levels: np.ndarray) -> np.n
     return (d[None, :] <= radii[:, None]).mean(1)
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #7133a6fa
-def whiten(real: np.ndarray, *others: np.ndarray, dims: int = 10) -> list[np.ndarray]:
-    """`real` (n, d) and `others` (m, d) projected onto the first k = min(`dims`, n - 1, d) principal components of
-    `real`, each scaled to unit variance there: a list of (n, k) and (m, k) arrays."""
-    k = max(1, min(dims, len(real) - 1, real.shape[1]))
-    p = PCA(k, whiten=True, svd_solver="full").fit(real)
+def whiten(real: np.ndarray, *others: np.ndarray, dims: int = 10, fit_on: np.ndarray | None = None) -> list[np.ndarray]:
+    """`real` (n, d) and `others` (m, d) projected onto the first k = min(`dims`, n_fit - 1, d) principal components of
+    `fit_on` (n_fit, d) (default: `real`), each scaled to unit variance there: a list of (n, k) and (m, k) arrays."""
+    ref = real if fit_on is None else fit_on
+    k = max(1, min(dims, len(ref) - 1, ref.shape[1]))
+    p = PCA(k, whiten=True, svd_solver="full").fit(ref)
     return [p.transform(x) for x in (real, *others)]
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #eaa9895f
 def alpha_precision_beta_recall(real: np.ndarray, synthetic: np.ndarray, levels: int = 20,
-                                dims: int | None = 10) -> dict:
+                                dims: int | None = 10, n_boot: int = 0, seed: int = 0) -> dict:
     """Integrated alpha-precision and beta-recall in [0, 1] (1 = matches the real data) and their curves.
 
-    The curves are taken at `levels` evenly spaced alpha = beta in (0, 1), for `real` (n, d) and `synthetic` (m, d), in
-    `whiten`'s space (`dims` None: as given). `curves` holds `level`, `precision` and `recall`, lists of `levels`
-    shares."""
+    Radial figures (balls around each sample's mean): they compare profiles of distances from a centre, not where the
+    samples lie. The curves are taken at `levels` evenly spaced alpha = beta in (0, 1), for `real` (n, d) and
+    `synthetic` (m, d), in `whiten`'s space (`dims` None: as given). `curves` holds `level`, `precision` and `recall`,
+    lists of `levels` shares. With `n_boot`, `sd` holds both scores' spreads over that many bootstrap resamples of the
+    real and the synthetic rows (seeded by `seed`)."""
     if dims: real, synthetic = whiten(real, synthetic, dims=dims)
     a = (np.arange(levels) + 0.5) / levels
-    p, r = _ball_shares(real, synthetic, a), _ball_shares(synthetic, real, a)
     # >= 0 for a monotone share; max() drops a rounded -0.0
     score = lambda share: max(0.0, round(float(1 - 2 * np.abs(share - a).mean()), 6))
-    return {"alpha_precision": score(p), "beta_recall": score(r),
-            "curves": {"level": a.round(4).tolist(), "precision": p.round(4).tolist(), "recall": r.round(4).tolist()}}
+    p, r = _ball_shares(real, synthetic, a), _ball_shares(synthetic, real, a)
+    out = {"alpha_precision": score(p), "beta_recall": score(r),
+           "curves": {"level": a.round(4).tolist(), "precision": p.round(4).tolist(), "recall": r.round(4).tolist()}}
+    if n_boot:
+        rng = np.random.default_rng([seed, 1])
+        rows = lambda x, counts: x[np.repeat(np.arange(len(x)), counts)]
+        both = np.array([[score(_ball_shares(R, S, a)), score(_ball_shares(S, R, a))]
+                         for R, S in ((rows(real, cr), rows(synthetic, cs)) for cr, cs in
+                                      zip(bootstrap_counts(len(real), n_boot, rng),
+                                          bootstrap_counts(len(synthetic), n_boot, rng)))])
+        out["sd"] = {"alpha_precision": boot_sd(both[:, 0]), "beta_recall": boot_sd(both[:, 1])}
+    return out
 
-# %% ../../nbs/evaluation/02_fidelity.ipynb #020f18d2
+# %% ../../nbs/evaluation/02_fidelity.ipynb #3b7b0804
+def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
+    "Distance (n,) from each row of `x` (n, d) to its k-th nearest other row (0 for k = 0: a ball is its centre)."
+    if k < 1: return np.zeros(len(x))
+    return cKDTree(x).query(x, k=[k + 1])[0][:, 0]
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #d5741e3a
+def _knn_balls(real: np.ndarray, synthetic: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Which synthetic samples (m, d) lie in which real sample's (n, d) k-NN ball, `in_real` (n, m) bool, and which
+    real samples in which synthetic sample's, `in_syn` (n, m) bool; and the k of the real balls. A ball reaches its
+    centre's k-th nearest other sample of its own set (boundary included; k at most that set's size - 1)."""
+    kr = min(k, len(real) - 1)
+    r, s = _knn_radii(real, kr), _knn_radii(synthetic, min(k, len(synthetic) - 1))
+    in_real, in_syn = np.empty((len(real), len(synthetic)), bool), np.empty((len(real), len(synthetic)), bool)
+    step = max(1, 2 ** 22 // max(1, len(synthetic)))           # distances a block of real rows at a time: <= 32 MB
+    for i in range(0, len(real), step):
+        D = cdist(real[i:i + step], synthetic)
+        in_real[i:i + step], in_syn[i:i + step] = D <= r[i:i + step, None], D <= s[None]
+    return in_real, in_syn, kr
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #0790da6c
+def _prdc_from(in_real: np.ndarray, in_syn: np.ndarray, k: int, wr: np.ndarray | None = None,
+               ws: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """k-NN precision, recall, density and coverage, each (b,), from `_knn_balls`'s arrays (n, m) and the k of the
+    real balls, for real rows weighted `wr` (b, n) and synthetic rows `ws` (b, m) (None: every row once, b = 1)."""
+    n, m = in_real.shape
+    wr = np.ones((1, n), np.float32) if wr is None else np.asarray(wr, np.float32)
+    ws = np.ones((1, m), np.float32) if ws is None else np.asarray(ws, np.float32)
+    A, B = in_real.astype(np.float32), in_syn.astype(np.float32)
+    hr, hs = (wr > 0).astype(np.float32), (ws > 0).astype(np.float32)      # the rows each resample holds
+    nr, ns = wr.sum(1, dtype=np.float64), ws.sum(1, dtype=np.float64)
+    share = lambda w, hit, total: (w * hit).sum(1, dtype=np.float64) / total
+    return {"knn_precision": share(ws, hr @ A > 0, ns),     # synthetic sample in a real ball
+            "knn_recall": share(wr, hs @ B.T > 0, nr),      # real sample in a synthetic ball
+            "density": share(ws, wr @ A, ns) / k,           # real balls holding a synthetic sample, / k
+            "coverage": share(wr, hs @ A.T > 0, nr)}        # real ball holding a synthetic sample
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #1511b4c7
+def prdc(real: np.ndarray, synthetic: np.ndarray, k: int = 5, dims: int | None = 10, n_boot: int = 0,
+         seed: int = 0) -> dict:
+    """k-nearest-neighbour `knn_precision` and `knn_recall` (Kynkäänniemi et al. 2019), `density` and `coverage`
+    (Naeem et al. 2020) of `synthetic` (m, d) against `real` (n, d), with k = `k` neighbours, in `whiten`'s space
+    (`dims` None: as given).
+
+    Precision, recall and coverage are shares in [0, 1] (1 ideal); density is >= 0, 1 expected when the distributions
+    match. With `n_boot`, `sd` holds each figure's spread over that many bootstrap resamples of the real and the
+    synthetic rows (seeded by `seed`; every ball keeps its radius in the full sets)."""
+    if len(real) < 2: raise AdvaeError(f"k-NN figures need at least 2 real samples, got {len(real)}")
+    if len(synthetic) < 1: raise AdvaeError("k-NN figures need at least 1 synthetic sample")
+    if dims: real, synthetic = whiten(real, synthetic, dims=dims)
+    in_real, in_syn, k = _knn_balls(real, synthetic, k)
+    out = {name: float(v[0]) for name, v in _prdc_from(in_real, in_syn, k).items()}
+    if n_boot:
+        rng = np.random.default_rng([seed, 1])
+        boot = _prdc_from(in_real, in_syn, k, bootstrap_counts(len(real), n_boot, rng),
+                          bootstrap_counts(len(synthetic), n_boot, rng))
+        out["sd"] = {name: boot_sd(v) for name, v in boot.items()}
+    return out
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #24323de7
 def coverage(real: np.ndarray, synthetic: np.ndarray, k: int = 5, dims: int | None = 10) -> float:
     """Share of `real` samples (n, d) whose ball reaching their k-th nearest other real sample holds a `synthetic`
-    sample (m, d), in `whiten`'s space (`dims` None: as given); in [0, 1], 1 = every region reached."""
-    k = min(k, len(real) - 1)
-    if k < 1: raise AdvaeError("coverage needs at least 2 real samples")
-    if dims: real, synthetic = whiten(real, synthetic, dims=dims)
-    radius = NearestNeighbors(n_neighbors=k + 1).fit(real).kneighbors(real)[0][:, -1]
-    return float((pairwise_distances_argmin_min(real, synthetic)[1] <= radius).mean())
+    sample (m, d), in `whiten`'s space (`dims` None: as given); in [0, 1], 1 = every region reached (`prdc`)."""
+    return prdc(real, synthetic, k, dims)["coverage"]
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #254f7233
-def fidelity(real: np.ndarray, synthetic: np.ndarray, seed: int = 0) -> dict:
+def fidelity(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, n_boot: int = 200,
+             reference: np.ndarray | None = None) -> dict:
     """Every fidelity and diversity figure of `synthetic` (m, d) against held-out `real` (n, d), both already in the
-    shared space; distances are in the units of that space."""
+    shared space; distances are in the units of that space. The radial and k-NN figures are taken in `whiten`'s space
+    fitted on `reference` (the training split, (n_train, d)) when given, else on `real`: fitted on a few dozen
+    held-out rows, the whitening distorts every other set, real ones included.
+
+    `spread` holds the SD over `n_boot` bootstrap resamples of the real and synthetic rows (seeded by `seed`; empty
+    for 0) of each headline figure: `detection_auc`, `mmd`, `alpha_precision`, `beta_recall`, `knn_precision`,
+    `knn_recall`, `density` and `coverage`."""
     ks, _ = ks_statistics(real, synthetic)
-    det, mmd = detection_auc(real, synthetic, seed=seed), mmd_rbf(real, synthetic, seed=seed)
-    ab = alpha_precision_beta_recall(real, synthetic)
+    det = detection_auc(real, synthetic, seed=seed, n_boot=n_boot)
+    mmd = mmd_rbf(real, synthetic, seed=seed, n_boot=n_boot)
+    wr, ws = whiten(real, synthetic, fit_on=reference)
+    ab = alpha_precision_beta_recall(wr, ws, dims=None, n_boot=n_boot, seed=seed)
+    knn = prdc(wr, ws, dims=None, n_boot=n_boot, seed=seed)
+    spread = ({"detection_auc": det["sd"], "mmd": mmd["sd"]} | ab["sd"] | knn["sd"]) if n_boot else {}
     return {"detection_auc": det["max"], "detection": det, "mmd": mmd["mmd2"], "mmd_bandwidth": mmd["bandwidth"],
             "alpha_precision": ab["alpha_precision"], "beta_recall": ab["beta_recall"],
-            "coverage": coverage(real, synthetic),
+            "knn_precision": knn["knn_precision"], "knn_recall": knn["knn_recall"], "density": knn["density"],
+            "coverage": knn["coverage"], "spread": spread, "n_boot": n_boot,
             "ks_mean_shared_space": float(ks.mean()),
             "wasserstein_mean": float(wasserstein_per_feature(real, synthetic).mean()),
             "sd_ratio_median_shared_space": float(np.median(synthetic.std(0) / np.maximum(real.std(0), 1e-12))),

@@ -12,40 +12,89 @@ from typing import Callable
 
 import numpy as np
 from sklearn.metrics import pairwise_distances_argmin_min, roc_auc_score
+from sklearn.metrics.pairwise import euclidean_distances
 
 from ..core.errors import AdvaeError, log
+from .fidelity import boot_sd, bootstrap_counts, weighted_auc
 from .space import subsample
 
 # %% auto #0
 __all__ = ['PRIVACY_LIMIT', 'privacy', 'copy_generator', 'privacy_warning']
 
+# %% ../../nbs/evaluation/03_privacy.ipynb #c7a0c41e
+def _nearest(ref: np.ndarray, query: np.ndarray, keep: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (q, L), ascending, and indices (q, L) of the L = min(`keep`, n) nearest rows of `ref` (n, d) to each
+    row of `query` (q, d), a block of query rows at a time."""
+    L = min(keep, len(ref))
+    dist, index = np.empty((len(query), L)), np.empty((len(query), L), np.int64)
+    step = max(1, 2 ** 22 // max(1, len(ref)))
+    for i in range(0, len(query), step):
+        D = euclidean_distances(query[i:i + step], ref)
+        j = np.argpartition(D, L - 1, axis=1)[:, :L] if L < len(ref) else np.broadcast_to(np.arange(L), D.shape)
+        d = np.take_along_axis(D, j, 1)
+        o = np.argsort(d, 1, kind="stable")
+        dist[i:i + step], index[i:i + step] = np.take_along_axis(d, o, 1), np.take_along_axis(j, o, 1)
+    return dist, index
+
+# %% ../../nbs/evaluation/03_privacy.ipynb #3e5adb4a
+def _nearest_present(dist: np.ndarray, index: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Distance (b, q) from each query row to its nearest reference row among those `present` (b, n) (bool) in each of
+    b resamples, from `_nearest`'s `dist` and `index` (q, L); where none of the L is present, the L-th distance."""
+    P = present[:, index]                                                   # (b, q, L)
+    d = np.take_along_axis(np.broadcast_to(dist, P.shape), P.argmax(2)[..., None], 2)[..., 0]
+    return np.where(P.any(2), d, dist[:, -1])
+
+# %% ../../nbs/evaluation/03_privacy.ipynb #854aef7d
+def _reweight(raw, p0: float):
+    "The DCR share `raw` (a share or an array of them) reweighted for an expected share `p0` closer to training."
+    raw = np.asarray(raw, float)
+    den = raw * (1 - p0) + (1 - raw) * p0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, raw * (1 - p0) / np.where(den > 0, den, 1), 0.5)
+
+# %% ../../nbs/evaluation/03_privacy.ipynb #b17b907c
+def _privacy_spread(train: np.ndarray, holdout: np.ndarray, syn: np.ndarray, n_boot: int, seed: int) -> dict:
+    """Bootstrap SDs of `dcr_share_closer_to_train` and `mia_auc` over `n_boot` resamples (seeded by `seed`) of the
+    rows of `train` (n, d), `holdout` (h, d) and `syn` (m, d)."""
+    rng = np.random.default_rng([seed, 1])
+    wt, wh, ws = (bootstrap_counts(len(x), n_boot, rng) for x in (train, holdout, syn))
+    to_tr = _nearest_present(*_nearest(train, syn), wt > 0)                 # (b, m)
+    to_ho = _nearest_present(*_nearest(holdout, syn), wh > 0)
+    raw = (ws * ((to_tr < to_ho) + 0.5 * (to_tr == to_ho))).sum(1) / len(syn)
+    share = _reweight(raw, len(train) / (len(train) + len(holdout)))
+    near = np.concatenate([_nearest_present(*_nearest(syn, x), ws > 0) for x in (train, holdout)], 1)   # (b, n + h)
+    member, w = np.r_[np.ones(len(train), bool), np.zeros(len(holdout), bool)], np.concatenate([wt, wh], 1)
+    mia = [weighted_auc(-d, member, wb[None])[0] for d, wb in zip(near, w)]
+    return {"dcr_share_closer_to_train": boot_sd(share), "mia_auc": boot_sd(mia)}
+
 # %% ../../nbs/evaluation/03_privacy.ipynb #00cacfca
 PRIVACY_LIMIT = 0.6   # dcr_share_closer_to_train or mia_auc at or above this flags a synthetic set
 
 def privacy(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int = 0,
-            max_synthetic: int = 5000) -> dict:
+            max_synthetic: int = 5000, n_boot: int = 200) -> dict:
     """DCR share closer to training and a distance-based membership-inference AUC for `synthetic` (m, d).
 
     Given the generator's `train` (n, d) and a `holdout` (h, d) it never saw, all in the shared space. The DCR share is
     reweighted for the sizes of the two sets (see above); shares and the AUC are in [0, 1], 0.5 ideal; distances
     (`*_median`) are in the units of the space. At most `max_synthetic` synthetic samples are used (a seeded
-    subsample). `at_risk` is True when either figure reaches `PRIVACY_LIMIT`."""
+    subsample). `at_risk` is True when either figure reaches `PRIVACY_LIMIT`. `spread` holds both figures' SDs over
+    `n_boot` bootstrap resamples of the three sets (seeded by `seed`; empty for 0)."""
     if len(train) < 1 or len(holdout) < 1:
         raise AdvaeError(f"privacy metrics need training and holdout samples, got {len(train)} and {len(holdout)}")
     syn = subsample(synthetic, max_synthetic, np.random.default_rng(seed))
     to_tr, to_ho = pairwise_distances_argmin_min(syn, train)[1], pairwise_distances_argmin_min(syn, holdout)[1]
     raw = float((to_tr < to_ho).mean() + 0.5 * (to_tr == to_ho).mean())
     p0 = len(train) / (len(train) + len(holdout))
-    den = raw * (1 - p0) + (1 - raw) * p0
     score = -np.concatenate([pairwise_distances_argmin_min(train, syn)[1],
                              pairwise_distances_argmin_min(holdout, syn)[1]])
-    out = {"dcr_share_closer_to_train": float(raw * (1 - p0) / den) if den > 0 else 0.5,
+    out = {"dcr_share_closer_to_train": float(_reweight(raw, p0)),
            "mia_auc": float(roc_auc_score(np.r_[np.ones(len(train)), np.zeros(len(holdout))], score)),
            "dcr_share_raw": raw, "dcr_share_expected": p0,
            "dcr_train_median": float(np.median(to_tr)), "dcr_holdout_median": float(np.median(to_ho)),
            "holdout_to_train_median": float(np.median(pairwise_distances_argmin_min(holdout, train)[1])),
            "n_train": int(len(train)), "n_holdout": int(len(holdout)), "n_synthetic": int(len(syn))}
     out["at_risk"] = bool(out["dcr_share_closer_to_train"] >= PRIVACY_LIMIT or out["mia_auc"] >= PRIVACY_LIMIT)
+    out["spread"] = _privacy_spread(train, holdout, syn, n_boot, seed) if n_boot else {}
     return out
 
 # %% ../../nbs/evaluation/03_privacy.ipynb #cb7f0b9e

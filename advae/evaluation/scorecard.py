@@ -17,14 +17,16 @@ from matplotlib.figure import Figure
 from sklearn.metrics import pairwise_distances_argmin_min
 
 from ..core.plots import save_figure
+from ..core.runs import training_line
 from .fidelity import fidelity
 from .privacy import PRIVACY_LIMIT, privacy
 from .space import subsample
 
 # %% auto #0
-__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'assess', 'generator_blocks', 'scorecard', 'judge', 'plot_scorecard',
-           'plot_alpha_beta', 'plot_augmentation', 'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table',
-           'augmentation_table', 'show_four_questions']
+__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'WHERE', 'assess', 'generator_blocks', 'scorecard', 'tie_band', 'judge', 'glance',
+           'glance_lines', 'data_line', 'control_line', 'plot_scorecard', 'plot_alpha_beta', 'plot_augmentation',
+           'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table', 'augmentation_table', 'show_four_questions',
+           'show_glance']
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #9e8fb436
 def assess(train: np.ndarray, test: np.ndarray, synthetic: dict[str, np.ndarray],
@@ -33,7 +35,7 @@ def assess(train: np.ndarray, test: np.ndarray, synthetic: dict[str, np.ndarray]
 
     Each set (m, k) gets `synthetic` (`fidelity`: fidelity and diversity against the held-out `test` (n, k)) and
     `privacy` (against the generator's `train` (n_train, k), with `test` as the holdout)."""
-    return {name: {"synthetic": fidelity(test, x, seed), "privacy": privacy(train, test, x, seed)}
+    return {name: {"synthetic": fidelity(test, x, seed, reference=train), "privacy": privacy(train, test, x, seed)}
             for name, x in synthetic.items()}
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #23c01fcd
@@ -63,6 +65,9 @@ SCORECARD = {
     "alpha-precision": (("synthetic", "alpha_precision"), 1.0, "high"),
     "beta-recall": (("synthetic", "beta_recall"), 1.0, "high"),
     "coverage": (("synthetic", "coverage"), 1.0, "high"),
+    "k-NN precision": (("synthetic", "knn_precision"), 1.0, "high"),
+    "k-NN recall": (("synthetic", "knn_recall"), 1.0, "high"),
+    "density": (("synthetic", "density"), 1.0, "one"),
     "DCR share closer to train": (("privacy", "dcr_share_closer_to_train"), 0.5, "half"),
     "MIA AUC": (("privacy", "mia_auc"), 0.5, "half"),
     "TSTR (logistic)": (("utility", "tstr", "logistic_regression"), 1.0, "high"),
@@ -81,19 +86,36 @@ def scorecard(m: dict) -> pd.DataFrame:
     return df.dropna(axis=1, how="all")
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #fb723149
-TIE = 0.005    # figures closer than this count as a tie in `judge`
+TIE = 0.005    # figures closer than this always count as a tie in `judge`
 
-def _compare(v: float, b: float, direction: str) -> int:
-    """1 when `v` is better than `b` by more than `TIE`, -1 when worse, 0 for a tie.
+def _compare(v: float, b: float, direction: str, band: float = TIE) -> int:
+    """1 when `v` is better than `b` by more than `band` (at least `TIE`), -1 when worse, 0 for a tie.
 
-    `direction`: "low" or "high" (better), "half" (nearer 0.5) or "one" (a ratio nearer 1, compared as |log|)."""
+    `direction`: "low" or "high" (better), "half" (nearer 0.5) or "one" (a ratio nearer 1, compared as |log|, and
+    so is its `band`)."""
     if direction == "one": gain = abs(np.log(max(b, 1e-12))) - abs(np.log(max(v, 1e-12)))
     else: gain = {"low": b - v, "high": v - b, "half": abs(b - 0.5) - abs(v - 0.5)}[direction]
-    return 0 if abs(gain) <= TIE else int(np.sign(gain))
+    return 0 if abs(gain) <= max(band, TIE) else int(np.sign(gain))
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #d3319c58
+def _sd(block: dict, column: str) -> float:
+    """The bootstrap SD of `column`'s figure in a generator's `block` (0 without one); for a ratio ("one"), that of
+    its log."""
+    path, _, direction = SCORECARD[column]
+    sd = _get(block, (*path[:-1], "spread", path[-1]))
+    if sd is None or not np.isfinite(sd): return 0.0
+    return float(sd) / max(abs(_get(block, path) or 0.0), 1e-12) if direction == "one" else float(sd)
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #46476faf
+def tie_band(a: dict, b: dict, column: str) -> float:
+    "Twice the SD of the difference between generator blocks `a` and `b` on `column` (in its `_compare` units)."
+    return 2 * float(np.hypot(_sd(a, column), _sd(b, column)))
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #feba6791
-QUESTIONS = {"faithful": ["detection AUC", "MMD^2", "alpha-precision", "mean KS", "correlation agreement"],
-             "diverse": ["beta-recall", "coverage", "SD ratio"],
+# k-NN precision is shown, not judged: a set collapsed onto the class means scores 1 on it; density (Naeem et al. 2020)
+# is its robust replacement
+QUESTIONS = {"faithful": ["detection AUC", "MMD^2", "density", "alpha-precision", "mean KS", "correlation agreement"],
+             "diverse": ["k-NN recall", "coverage", "beta-recall", "SD ratio"],
              "private": ["DCR share closer to train", "MIA AUC"], "useful": ["TSTR (logistic)", "TSTR (forest)"]}
 
 def judge(m: dict) -> list[str]:
@@ -101,16 +123,19 @@ def judge(m: dict) -> list[str]:
     the privacy checks.
 
     `m` is a `metrics.json` dict. Each sentence starts with its question (`faithful: `, `diverse: `, `private: `,
-    `useful: `) and quotes the figures compared, the VAE's first; figures within `TIE` of each other tie. Privacy
-    is judged for each set against `PRIVACY_LIMIT`, not against the VAE; with labels, TSTR and the augmentation
-    gain (balanced accuracy) follow."""
-    card, lines = scorecard(m).drop(index="(ideal)"), []
+    `useful: `) and quotes the figures compared, the VAE's first; figures within their `tie_band` tie. A positive
+    control (a block with `control: positive`, real held-out data) is not a rival: the VAE is not compared with it.
+    Privacy is judged for each set against `PRIVACY_LIMIT`, not against the VAE; with labels, TSTR and the
+    augmentation gain (balanced accuracy) follow."""
+    card, lines, gens = scorecard(m).drop(index="(ideal)"), [], generator_blocks(m)
     for name in card.index[1:]:
+        if gens[name].get("control") == "positive": continue
         for q, cols in QUESTIONS.items():
             cols = [c for c in cols if c in card.columns and np.isfinite(card.loc["VAE", c])
                     and np.isfinite(card.loc[name, c])]
             if not cols or q == "private": continue
-            res = {c: _compare(card.loc["VAE", c], card.loc[name, c], SCORECARD[c][2]) for c in cols}
+            res = {c: _compare(card.loc["VAE", c], card.loc[name, c], SCORECARD[c][2],
+                               tie_band(gens["VAE"], gens[name], c)) for c in cols}
             fig = lambda c: f"{c} ({card.loc['VAE', c]:.3f} vs {card.loc[name, c]:.3f})"
             won, lost, tied = ([fig(c) for c, r in res.items() if r == v] for v in (1, -1, 0))
             if won: lines.append(f"{q}: VAE beats {name} on " + ", ".join(won))
@@ -134,12 +159,79 @@ def judge(m: dict) -> list[str]:
                      + ", ".join(f"{v:+.3f} at {s}/class" for v, s in zip(g, aug["sizes_per_class"])))
         for name, b in generator_blocks(m).items():
             ba = _get(b, ("utility", "augmentation"))
-            if name == "VAE" or not ba: continue
+            if name == "VAE" or not ba or b.get("control") == "positive": continue
             r = _compare(float(np.nanmean(g)), float(np.nanmean(ba["gain"]["mean"])), "high")
             word = {1: "beats", 0: "ties with", -1: "does NOT beat"}[r]
             lines.append(f"useful: VAE augmentation {word} {name} (mean gain {np.nanmean(g):+.3f} vs "
                          f"{np.nanmean(ba['gain']['mean']):+.3f})")
     return lines
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #03537c0a
+def _distance(card: pd.DataFrame, col: str) -> pd.Series:
+    "Each generator's distance from the ideal of figure `col` of a `scorecard` (0 is ideal), in `_compare`'s units."
+    v, ideal, direction = card[col].drop(index="(ideal)"), card.loc["(ideal)", col], SCORECARD[col][2]
+    if direction == "one": return np.abs(np.log(v.clip(lower=1e-12)))
+    return {"low": v - ideal, "high": ideal - v, "half": (v - 0.5).abs()}[direction]
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #9b41c08f
+def glance(m: dict, most: int | None = None) -> pd.DataFrame:
+    """One row per question (faithful, diverse, private, useful: those `m` has figures for): the `best` generator by
+    mean rank of its distance from the ideal over the question's figures (positive controls aside; the first listed
+    wins a tie), and `VAE`, where the VAE stands against it, with the figures it is behind on (`vs` the best's; the
+    first `most` of them, when given). The privacy row adds whether the best and the VAE pass the privacy checks."""
+    card, gens, rows = scorecard(m), generator_blocks(m), {}
+    rivals = [n for n in card.index[:-1] if gens[n].get("control") != "positive"]
+    for q, cols in QUESTIONS.items():
+        cols = [c for c in cols if c in card.columns and card.loc[rivals, c].notna().all()]
+        if not cols: continue
+        ranks = pd.DataFrame({c: _distance(card, c)[rivals].rank(method="min") for c in cols})
+        best = ranks.mean(1).idxmin()
+        behind = [c for c in cols if _compare(card.loc["VAE", c], card.loc[best, c], SCORECARD[c][2],
+                                              tie_band(gens["VAE"], gens[best], c)) < 0]
+        if best == "VAE": where = "best"
+        elif not behind: where = f"within the spread of {best}"
+        else: where = f"behind {best} on {len(behind)} of {len(cols)}: " + ", ".join(
+            f"{c} {card.loc['VAE', c]:.3g} vs {card.loc[best, c]:.3g}" for c in behind[:most]) + (
+            ", ..." if most is not None and len(behind) > most else "")
+        if q == "private" and gens["VAE"].get("privacy"):
+            where += "; " + ("FAILS" if gens["VAE"]["privacy"]["at_risk"] else "passes") + " the privacy checks"
+        rows[q] = {"best": best, "VAE": where, "figures": ", ".join(cols)}
+    return pd.DataFrame(rows).T
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #2ad996c9
+def glance_lines(m: dict, most: int | None = None) -> list[str]:
+    """`glance` as one line per question: `<question>: best <generator>; VAE <where it stands>` (with the first `most`
+    figures it is behind on, when given)."""
+    return [f"{q}: best {r['best']}; VAE {r['VAE']}" for q, r in glance(m, most).iterrows()]
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #c3edd2f8
+WHERE = {"train": "training", "val": "validation"}   # a `data` count's split, in words (others: held-out)
+
+def data_line(m: dict) -> str:
+    """`data: <source>; <n> held-out <unit>, <n> training <unit>, <n> validation <unit>, <d> features; label <label>
+    (<k> classes)` from the `data` block of a `metrics.json` dict `m` (the parts it has)."""
+    d = m.get("data", {})
+    def size(key: str, n: int) -> str:   # n_train -> "<n> training samples", n_test_slices -> "<n> held-out slices"
+        _, where, *unit = key.split("_", 2)
+        return f"{n} {WHERE.get(where, 'held-out')} {unit[0] if unit else 'samples'}"
+    sizes = [size(k, v) for k, v in d.items() if k.startswith(("n_train", "n_val", "n_test", "n_external"))]
+    parts = [f"data: {d.get('source', 'unknown')}", ", ".join(sizes)]
+    if d.get("n_features"): parts[-1] += f", {d['n_features']} features"
+    if d.get("label"): parts.append(f"label {d['label']} ({len(d.get('classes', []))} classes)")
+    return "; ".join(p for p in parts if p)
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #92221962
+def control_line(m: dict) -> str | None:
+    """What the positive control of `m` (real held-out data scored like a generator) gets on the headline figures,
+    with their bootstrap SD: the best a generator can be expected to do here. None without one."""
+    ctl = {n: b for n, b in generator_blocks(m).items() if b.get("control") == "positive"}
+    if not ctl: return None
+    name, b = next(iter(ctl.items()))
+    figs = [c for c in ("detection AUC", "k-NN precision", "k-NN recall", "coverage")
+            if _get(b, SCORECARD[c][0]) is not None]
+    sd = lambda c: f" +- {s:.2f}" if (s := _get(b, (*SCORECARD[c][0][:-1], "spread", SCORECARD[c][0][-1]))) else ""
+    return f"reference: {name}, real data held out from training, scores " + ", ".join(
+        f"{c} {_get(b, SCORECARD[c][0]):.2f}{sd(c)}" for c in figs)
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #627f419d
 def plot_scorecard(m: dict, path: str | os.PathLike | None = None) -> Figure:
@@ -277,19 +369,20 @@ def show_four_questions(m: dict, plots: str | os.PathLike) -> None:
     """Display (in a notebook) the scorecard, privacy, utility and augmentation tables and plots of a `metrics.json`
     dict; `plots` is its plots folder.
 
-    The folder holds `judge_plots`'s PNGs; without labels, a note on how to get the utility section replaces it."""
+    The folder holds `judge_plots`'s PNGs; each section shows its figures before its tables. Without labels, a note
+    on how to get the utility section replaces it."""
     from IPython.display import Image, Markdown, display
     plots = Path(plots)
     space = m.get("space") or m.get("feature_space", "the shared space")
     display(Markdown("### Faithful and diverse\n\nFigures in " + space +
                      ". The last row holds each figure's ideal. Detection AUC is the larger of a random forest's and "
                      "a k-nearest-neighbours classifier's cross-validated AUC telling real from synthetic."))
-    display(scorecard(m).round(3))
     display(Image(plots/"scorecard.png")); display(Image(plots/"alpha_beta.png"))
+    display(scorecard(m).round(3))
     display(Markdown("### Private\n\nShare of synthetic samples nearer a training sample than any held-out sample "
                      "(reweighted so that 0.5 is ideal; the raw share and its expectation beside it) and the ROC-AUC "
                      f"of a distance-based membership attack (0.5 is ideal). A set is flagged at {PRIVACY_LIMIT}."))
-    display(privacy_table(m)); display(Image(plots/"privacy.png"))
+    display(Image(plots/"privacy.png")); display(privacy_table(m))
     u = utility_table(m)
     if u is None:
         display(Markdown("### Useful\n\nThis run has no label, so there is no task to measure usefulness on: run with "
@@ -305,4 +398,16 @@ def show_four_questions(m: dict, plots: str | os.PathLike) -> None:
         how = _get(m, ("utility", "augmentation", "generators_fitted_on"))
         display(Markdown(f"Augmentation: a classifier trained on small real subsets alone and with synthetic samples "
                          f"added (mean (SD) over repeats; generators fitted on {how})."))
-        display(a); display(Image(plots/"augmentation.png"))
+        display(Image(plots/"augmentation.png")); display(a)
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #90b080a8
+def show_glance(m: dict, run_dir: str | os.PathLike) -> None:
+    """Display (in a notebook) the "At a glance" facts of the run in `run_dir` with `metrics.json` dict `m`
+    (`data_line`, `training_line`, `control_line`) and its `glance` table; a run that was not evaluated shows its
+    note instead of the table."""
+    from IPython.display import Markdown, display
+    evaluated = m.get("evaluated", True)
+    facts = [data_line(m), training_line(run_dir), control_line(m) if evaluated else f"**{m['note']}**"]
+    display(Markdown("\n".join(f"- {f}" for f in facts if f)))
+    if evaluated: display(glance(m).rename(columns={"best": "best generator", "VAE": "the VAE",
+                                                    "figures": "judged on"}))

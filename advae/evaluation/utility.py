@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -18,13 +20,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+import torch
 from tqdm.auto import tqdm
 
 from ..baselines import Generator
+from ..core.distributed import ordered_map
 from ..core.errors import log
 
 # %% auto #0
-__all__ = ['classifiers', 'score_classifier', 'tstr', 'stratified_subset', 'muted', 'augmentation_gain', 'utility']
+__all__ = ['classifiers', 'score_classifier', 'tstr', 'stratified_subset', 'muted', 'subset_workers', 'augmentation_gain',
+           'utility']
 
 # %% ../../nbs/evaluation/04_utility.ipynb #971c773b
 def classifiers(seed: int = 0) -> dict:
@@ -70,34 +75,61 @@ def _plan(y_train: np.ndarray, sizes: Sequence[int]) -> tuple[list[int], list[tu
         if not plan or per != plan[-1]: used.append(s); plan.append(per)
     return used, plan
 
+# %% ../../nbs/evaluation/04_utility.ipynb #5c933a4a
+_shared: dict = {}   # the running augmentation experiment's data, inherited by its forked worker processes
+
+def _subset_scores(task: tuple[int, int]) -> dict[str, float]:
+    """Balanced accuracies for one subset of the experiment in `_shared`: `task` is (samples per class, seed). Keys
+    `real only` and each generator's name."""
+    per, rs = task
+    d, em = _shared, _shared["embed"] or (lambda x: x)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        idx = stratified_subset(d["y_train"], per, np.random.default_rng(rs))
+        X, y = d["train"][idx], d["y_train"][idx]
+        clf, E = classifiers(rs)[d["classifier"]], em(X)
+        out = {"real only": score_classifier(clf, E, y, d["test_e"], d["y_test"])}
+        want = np.repeat(np.unique(y), d["per_class"])
+        for name, gen in d["generators"].items():
+            with muted(): Xs, ys = gen.fit(X, y, rs).sample(want, rs)
+            Xy = np.concatenate([E, em(Xs)]), np.concatenate([y, np.asarray(ys).astype(str)])
+            out[name] = score_classifier(clf, *Xy, d["test_e"], d["y_test"])
+        return out
+    finally: torch.set_num_threads(threads)
+
+# %% ../../nbs/evaluation/04_utility.ipynb #da69dcc1
+def subset_workers(n_tasks: int) -> int:
+    "Worker processes for `n_tasks` subsets: the usable CPU cores (at most `n_tasks`); 1 off Linux (no fork)."
+    if not sys.platform.startswith("linux"): return 1
+    return max(1, min(n_tasks, len(os.sched_getaffinity(0))))
+
 # %% ../../nbs/evaluation/04_utility.ipynb #bcc8df8f
 def augmentation_gain(generators: dict[str, Generator], train: np.ndarray, y_train: np.ndarray, test: np.ndarray,
                       y_test: np.ndarray, sizes: Sequence[int] = (10, 20, 40), repeats: int = 5,
                       synthetic_per_class: int = 100, seed: int = 0, classifier: str = "logistic_regression",
                       progress: bool = True, fitted_on: str = "each real subset only",
-                      embed: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, dict]:
+                      embed: Callable[[np.ndarray], np.ndarray] | None = None,
+                      workers: int | None = None) -> dict[str, dict]:
     """Balanced accuracy on (`test`, `y_test`) of `classifier` trained on small stratified subsets of (`train`,
     `y_train`) alone and with `synthetic_per_class` samples per class from each generator, fitted on that subset.
     Returns, per generator, `real_only`, `real_plus_synthetic` and `gain` (their difference), each with the mean and
     SD over `repeats` subsets for each size. With `embed`, the classifier sees `embed(x)` of the real and synthetic
-    samples, while the generators are fitted on the subsets as given."""
-    em = embed or (lambda x: x)
+    samples, while the generators are fitted on the subsets as given. The subsets run in `workers` processes
+    (default `subset_workers`); the figures are the same for any number."""
     y_train, y_test = np.asarray(y_train).astype(str), np.asarray(y_test).astype(str)
     used, plan = _plan(y_train, sizes)
     scores = {name: np.full((len(used), repeats), np.nan) for name in [*generators, "real only"]}
     jobs = [(i, r) for i in range(len(used)) for r in range(repeats)]
-    test_e = em(test)
-    for i, r in tqdm(jobs, desc="augmentation", unit="fit", disable=not progress, mininterval=1.0, dynamic_ncols=True):
-        rs = seed + 1000 * i + r
-        idx = stratified_subset(y_train, used[i], np.random.default_rng(rs))
-        X, y = train[idx], y_train[idx]
-        clf, E = classifiers(rs)[classifier], em(X)
-        scores["real only"][i, r] = score_classifier(clf, E, y, test_e, y_test)
-        want = np.repeat(np.unique(y), synthetic_per_class)
-        for name, gen in generators.items():
-            with muted(): Xs, ys = gen.fit(X, y, rs).sample(want, rs)
-            Xy = np.concatenate([E, em(Xs)]), np.concatenate([y, np.asarray(ys).astype(str)])
-            scores[name][i, r] = score_classifier(clf, *Xy, test_e, y_test)
+    _shared.update(generators=generators, train=train, y_train=y_train, test_e=(embed or (lambda x: x))(test),
+                   y_test=y_test, per_class=synthetic_per_class, classifier=classifier, embed=embed)
+    tasks = ((used[i], seed + 1000 * i + r) for i, r in jobs)
+    try:
+        results = ordered_map(_subset_scores, tasks, workers or subset_workers(len(jobs)))
+        for (i, r), res in zip(tqdm(jobs, desc="augmentation", unit="subset", disable=not progress, mininterval=1.0,
+                                    dynamic_ncols=True), results):
+            for name, v in res.items(): scores[name][i, r] = v
+    finally: _shared.clear()
     stat = lambda v: {"mean": np.nanmean(v, 1).round(4).tolist(), "sd": np.nanstd(v, 1).round(4).tolist()}
     common = {"classifier": classifier, "metric": "balanced_accuracy", "sizes_per_class": used,
               "n_real": [int(sum(p)) for p in plan], "repeats": repeats, "synthetic_per_class": synthetic_per_class,

@@ -31,6 +31,7 @@ from .preprocess import Pipeline, duplicate_rows, expression_pipeline
 from ..models import ExpressionVAE, ExpressionVAEConfig, load_model
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
 from ..training import TrainConfig, train
+from ..models.prior import describe_prior
 
 # %% auto #0
 __all__ = ['GENE', 'GeneData', 'GeneModel', 'GeneEval', 'GeneConfig', 'load_input', 'GeneRun', 'preprocess', 'datasets',
@@ -326,7 +327,8 @@ def decoder_noise(model: ExpressionVAE, pipe: Pipeline, Z: torch.Tensor, y: torc
 # %% ../../nbs/gene/03_pipeline.ipynb #dc063b36
 def draw_blocks(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None, n: int, y: torch.Tensor | None,
                 seed: int) -> Iterator[np.ndarray]:
-    """`n` samples in clean units, a block of rows (r, n_clean) at a time: prior N(0, I) -> decoder (classes `y` (n,))
+    """`n` samples in clean units, a block of rows (r, n_clean) at a time: prior (`model.prior`, else N(0, I)) ->
+    decoder (classes `y` (n,))
     -> + per-feature `noise` SDs (scaled units) -> inverse preprocessing."""
     g = torch.Generator().manual_seed(seed)
     Z = model.cpu().eval().sample(n, y, generator=g).numpy()   # (n, n_components): small
@@ -368,7 +370,8 @@ class GeneSampler:
     @property
     def method(self) -> str:
         "How the samples are made, for the sidecar."
-        return ("prior N(0, I) -> decoder" + (" + per-feature residual noise" if self.noise is not None else "")
+        return (f"{describe_prior(self.model.prior)} -> decoder"
+                + (" + per-feature residual noise" if self.noise is not None else "")
                 + " -> inverse preprocessing")
 
     def sample(self, n: int | Sequence[str], seed: int = 0) -> tuple[np.ndarray | ColumnStore, list[str] | None]:
@@ -512,8 +515,10 @@ def _latent_means(model: ExpressionVAE, pipe: Pipeline, full: ExpressionData, sp
 def eval_data(run: GeneRun, model: ExpressionVAE, data: str | None = None, samples: str | None = None) -> EvalData:
     """The real data a run is judged on, on the log scale: the training split (n_train, n_clean) (a `ColumnStore`)
     and the test split (n_test, n_clean) (or the external dataset `data`, with its sample sheet `samples`), their
-    classes, and the shared space fitted on the training split. `extra` holds the pipeline, the clean-unit test rows,
-    the latent means of every input sample and a summary of the data."""
+    classes, and the shared space fitted on the training split; with the run's own test split, also the validation
+    split `val` (n_val, n_clean) through the same transforms as the test rows, and its classes (the positive control).
+    `extra` holds the pipeline, the clean-unit test rows, the latent means of every input sample and a summary of the
+    data."""
     cfg = run.config
     full, split = run.input()   # before the pipeline: reading needs the file's pages and the matrix at once
     pipe, classes, label = run.pipeline(), run.classes(), cfg.data.label
@@ -531,6 +536,8 @@ def eval_data(run: GeneRun, model: ExpressionVAE, data: str | None = None, sampl
     lab_te = obs[label].astype(str).to_numpy() if classes else None
     views = _split_views(pipe, full.X, split)   # the input cleaned and regrouped in place: no copy of a split
     Xte = views["test"].copy() if data is None else pipe.clean(ext.X)
+    L_va = _log_space(pipe, views["val"].copy()) if data is None else None   # judged against external data: none
+    lab_va = full.obs[label].astype(str).to_numpy()[split == "val"] if classes and data is None else None
     L_tr = _to_store(views["train"], run.path, lambda b: _log_space(pipe, b))   # on disk, read a block at a time
     del full, views
     L_te = _log_space(pipe, Xte)
@@ -540,9 +547,9 @@ def eval_data(run: GeneRun, model: ExpressionVAE, data: str | None = None, sampl
             + (" and projected onto its first principal components" if E_te.shape[1] < L_te.shape[1] else ""))
     space = Space(lambda x, labels=None: emb(x), E_tr, E_te, lab_tr, lab_te, what)
     info = {"source": source, f"n_{where}": int(len(Xte)), "n_train": int(len(L_tr)), "n_features": int(Xte.shape[1]),
-            "label": label, "classes": classes}
+            "label": label, "classes": classes} | ({"n_val": int(len(L_va))} if L_va is not None else {})
     return EvalData(L_tr, L_te, lab_tr, lab_te, space, where, out, source,
-                    {"pipe": pipe, "clean_test": Xte, "latent": latent, "data": info})
+                    {"pipe": pipe, "clean_test": Xte, "latent": latent, "data": info}, L_va, lab_va)
 
 # %% ../../nbs/gene/03_pipeline.ipynb #feb09cff
 def reconstruction(run: GeneRun, model: ExpressionVAE, ev: EvalData) -> dict:

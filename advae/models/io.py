@@ -17,6 +17,7 @@ import torch.nn as nn
 from ..core.errors import AdvaeError
 from ..core.config import make_config
 from ..core.io import read_safetensors, write_safetensors
+from .prior import PRIOR_FILE, load_mixture
 from .vae import MODELS, VAE
 
 # %% auto #0
@@ -44,8 +45,9 @@ def check_state(state: dict[str, torch.Tensor], model: nn.Module, path: str | os
 
 # %% ../../nbs/models/03_io.ipynb #87a8f4c4
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expect=None) -> VAE:
-    """Rebuild a model from a file written by `save_model`, in eval mode. With `expect` (a config), a model with
-    other settings (weights from another run) is an `AdvaeError` too."""
+    """Rebuild a model from a file written by `save_model`, in eval mode, with the latent prior fitted after its
+    training (`PRIOR_FILE` beside the weights) when there is one. With `expect` (a config), a model with other
+    settings (weights from another run) is an `AdvaeError` too."""
     state, meta = read_safetensors(path)
     kind = meta.get("kind")
     if kind not in MODELS: raise AdvaeError(f"unknown model kind {kind!r} in weights metadata", path)
@@ -60,4 +62,6 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expe
     model = cls(cfg)
     check_state(state, model, path)
     model.load_state_dict(state)
+    prior = Path(path).with_name(PRIOR_FILE)
+    if prior.is_file(): model.prior = load_mixture(prior)
     return model.to(device).eval()

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .prior import MixturePrior, sample_mixture
 
 # %% auto #0
 __all__ = ['MODELS', 'kl_normal', 'reparameterize', 'calibrated_gaussian_nll', 'VAE']
@@ -46,6 +49,7 @@ class VAE(nn.Module):
     `encode` and `decode`. x: (n, ...) float32 data; y: (n,) int64 class codes in [0, n_classes), or None for an
     unconditional model; z: (n, latent) float32."""
     config_class: ClassVar[type | None] = None   # a subclass's config dataclass; its `kind` registers the subclass
+    prior: MixturePrior | None = None   # the latent prior fitted after training (`advae.models.prior`); None: N(0, I)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -99,9 +103,13 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, y: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode `n` draws from the prior N(0, I), drawn on the CPU from `generator` (or the global RNG), of the
-        classes `y` (n,) for a conditional model: decoder means shaped like the data, (n, ...), on the model's
-        device."""
+        """Decode `n` draws from the prior, drawn on the CPU from `generator` (or the global RNG), of the classes `y`
+        (n,) for a conditional model: decoder means shaped like the data, (n, ...), on the model's device. The prior
+        is the model's fitted `prior` (a mixture per class) when it has one, else N(0, I)."""
         dev = next(self.parameters()).device
-        z = torch.randn(n, self.config.latent, generator=generator).to(dev)
-        return self.decode(z, None if y is None else y.to(dev))
+        if self.prior is None: z = torch.randn(n, self.config.latent, generator=generator)
+        else:
+            codes = np.zeros(n, int) if y is None else y.cpu().numpy()
+            seed = int(torch.randint(2**62, (1,), generator=generator))
+            z = torch.from_numpy(sample_mixture(self.prior, codes, seed))
+        return self.decode(z.to(dev), None if y is None else y.to(dev))

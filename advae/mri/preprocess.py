@@ -8,19 +8,15 @@ Docs: https://advae.github.io/advae/mri/preprocess.html.md"""
 from __future__ import annotations
 
 import concurrent.futures as cf
-import ctypes
 import io
 import math
-import multiprocessing
 import os
 import shutil
-import signal
-import sys
 import tempfile
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,13 +24,14 @@ import torch
 import torch.nn.functional as F
 
 from ..core.arrays import open_allocated
+from ..core.distributed import ordered_map
 from ..core.errors import AdvaeError, WriteError, log, write_error, writing
 from ..core.io import apply_umask, read_json, write_json
 from .io import Subject, _why, load_volume
 
 # %% auto #0
-__all__ = ['intensity_range', 'normalise', 'auto_z_range', 'square_resize', 'axial_slices', 'ordered_map', 'SliceStore',
-           'open_store', 'build_store', 'SliceDataset']
+__all__ = ['intensity_range', 'normalise', 'auto_z_range', 'square_resize', 'axial_slices', 'SliceStore', 'open_store',
+           'build_store', 'SliceDataset']
 
 # %% ../../nbs/mri/01_preprocess.ipynb #64923b92
 def _check_3d(volume: np.ndarray) -> None:
@@ -149,44 +146,6 @@ def _slice_subject(task: tuple) -> dict:
         return dict(ok=True, slices=x, z=(z0, z1), lo=lo, hi=hi, shape=vol.shape, voxel_mm=zooms)
     except AdvaeError as e: return dict(ok=False, reason=e.message, path=e.path)
     except Exception as e: return dict(ok=False, reason=f"unexpected error: {_why(e)}")
-
-# %% ../../nbs/mri/01_preprocess.ipynb #4f7de9c9
-def _worker_init(parent: int | None = None) -> None:
-    """Run in each worker process: one torch thread; on Linux, with `parent` (the process ID of the pool's owner), be
-    killed (SIGKILL) by the kernel when that process dies."""
-    torch.set_num_threads(1)
-    if parent is None or not sys.platform.startswith("linux"): return
-    try: ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))   # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError): return
-    if os.getppid() != parent: os._exit(1)                                  # the owner died before the request
-
-# %% ../../nbs/mri/01_preprocess.ipynb #47a13006
-def _take(it: Iterator, n: int) -> list:
-    "Up to `n` next items of the iterator `it` (fewer when it runs out)."
-    out = []
-    for _ in range(n):
-        try: out.append(next(it))
-        except StopIteration: break
-    return out
-
-# %% ../../nbs/mri/01_preprocess.ipynb #3c45974f
-def ordered_map(fn: Callable, tasks: Iterable, workers: int = 2, window: int = 2) -> Iterator:
-    """`map(fn, tasks)` in order, in `workers` processes (1: in this process).
-
-    At most `window` x `workers` tasks are in flight. Uses fork on Linux (so functions defined in a notebook
-    work there too), else the platform's default start method."""
-    if workers <= 1:
-        for t in tasks: yield fn(t)
-        return
-    ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    it = iter(tasks)
-    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                initargs=(os.getpid(),)) as ex:
-        pending = deque(ex.submit(fn, t) for t in _take(it, window * workers))
-        while pending:
-            res = pending.popleft().result()
-            pending.extend(ex.submit(fn, t) for t in _take(it, 1))
-            yield res
 
 # %% ../../nbs/mri/01_preprocess.ipynb #c29371d2
 def _shrink_npy(path: Path, n_rows: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import torch
-from tqdm import tqdm
+from tqdm.auto import tqdm   # a widget in JupyterLab, text in a terminal
 
 from ..core.errors import log
 from ..core.io import remove_stale_temps, write_json

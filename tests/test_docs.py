@@ -296,7 +296,7 @@ def test_sidebar_lists_every_notebook(built):
 TOP = ["index.html", "architecture.html", "core", "models", "training", "evaluation", "baselines.html", "Engine",
        "gene", "mri", "Reports"]
 SECTIONS = {"Engine": ["modality.html", "pipeline.html", "cli.html", "main.html"],
-            "Reports": ["run_gene.html", "run_mri.html"]}
+            "Reports": ["report.html", "run_gene.html", "run_mri.html"]}
 
 
 def test_sidebar_order(built):

@@ -76,5 +76,5 @@ def test_report_renders_on_its_defaults(tmp_path):
     assert "best generator" in page and "faithful" in page and "the whole verdict" not in page.split("Appendix")[0]
     assert "make_config(" not in page and "import json" not in page          # code hidden: the .ipynb keeps it
     assert "make_config(" in text
-    assert "output_stderr" not in page and "Warning" not in page, "a warning box in the report"
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page and "Warning" not in page, "a warning box"
     assert str(tmp_path) not in page and str(ROOT) not in page, "an absolute path in the report"

@@ -102,7 +102,7 @@ SIDEBAR = (
     "core/", "models/", "training/", "evaluation/", "baselines",
     ("Engine", ("modality", "pipeline", "cli", "main")),
     "gene/", "mri/",
-    ("Reports", ("run_gene", "run_mri")),
+    ("Reports", ("report", "run_gene", "run_mri")),
 )
 TITLES = {"index": "Home"}  # sidebar text for pages whose title reads badly there; a folder's index is "overview"
 

@@ -23,7 +23,7 @@ from .privacy import PRIVACY_LIMIT, privacy
 from .space import subsample
 
 # %% auto #0
-__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'WHERE', 'assess', 'generator_blocks', 'scorecard', 'tie_band', 'judge', 'glance',
+__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'assess', 'generator_blocks', 'scorecard', 'tie_band', 'judge', 'glance',
            'glance_lines', 'data_line', 'control_line', 'plot_scorecard', 'plot_alpha_beta', 'plot_augmentation',
            'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table', 'augmentation_table', 'show_four_questions',
            'show_glance']
@@ -205,7 +205,7 @@ def glance_lines(m: dict, most: int | None = None) -> list[str]:
     return [f"{q}: best {r['best']}; VAE {r['VAE']}" for q, r in glance(m, most).iterrows()]
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #c3edd2f8
-WHERE = {"train": "training", "val": "validation"}   # a `data` count's split, in words (others: held-out)
+_WHERE = {"train": "training", "val": "validation"}   # a `data` count's split, in words (others: held-out)
 
 def data_line(m: dict) -> str:
     """`data: <source>; <n> held-out <unit>, <n> training <unit>, <n> validation <unit>, <d> features; label <label>
@@ -213,7 +213,7 @@ def data_line(m: dict) -> str:
     d = m.get("data", {})
     def size(key: str, n: int) -> str:   # n_train -> "<n> training samples", n_test_slices -> "<n> held-out slices"
         _, where, *unit = key.split("_", 2)
-        return f"{n} {WHERE.get(where, 'held-out')} {unit[0] if unit else 'samples'}"
+        return f"{n} {_WHERE.get(where, 'held-out')} {unit[0] if unit else 'samples'}"
     sizes = [size(k, v) for k, v in d.items() if k.startswith(("n_train", "n_val", "n_test", "n_external"))]
     parts = [f"data: {d.get('source', 'unknown')}", ", ".join(sizes)]
     if d.get("n_features"): parts[-1] += f", {d['n_features']} features"

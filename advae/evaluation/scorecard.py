@@ -409,5 +409,6 @@ def show_glance(m: dict, run_dir: str | os.PathLike) -> None:
     evaluated = m.get("evaluated", True)
     facts = [data_line(m), training_line(run_dir), control_line(m) if evaluated else f"**{m['note']}**"]
     display(Markdown("\n".join(f"- {f}" for f in facts if f)))
-    if evaluated: display(glance(m).rename(columns={"best": "best generator", "VAE": "the VAE",
-                                                    "figures": "judged on"}))
+    if not evaluated: return
+    with pd.option_context("display.max_colwidth", None):   # whole sentences, not cut at 50 characters
+        display(glance(m).rename(columns={"best": "best generator", "VAE": "the VAE", "figures": "judged on"}))

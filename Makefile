@@ -38,21 +38,18 @@ $(KERNEL): $(STAMP)
 
 setup: $(STAMP) $(KERNEL) system-deps
 
+# $(call apt_get,PACKAGE,WHAT IS LOST WITHOUT IT): install a Debian package where apt-get works (as root, or with
+# password-less sudo), else print one note; never fails the set-up.
+apt_get = if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
+	    $$SUDO apt-get install -y -q $(1) >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q $(1) >/dev/null 2>&1; } || \
+	    echo "note: could not install Debian's $(1); $(2)"; \
+	  else echo "note: no apt-get to install Debian's $(1); $(2)"; fi
+
 system-deps:
-	@test -f $(COLIN) || { \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
-	    $$SUDO apt-get install -y -q mricron-data >/dev/null 2>&1 || \
-	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q mricron-data >/dev/null 2>&1; } || \
-	    echo "note: could not install Debian's mricron-data; the MRI demo will use the MNI152 template only"; \
-	  else echo "note: no apt-get; the MRI demo will use the MNI152 template only (Colin27 comes from Debian's mricron-data)"; fi; }
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
-	    $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
-	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
-	    echo "note: could not install Debian's chromium; the JupyterLab screenshot test (tests/test_lab.py) will be skipped"; \
-	  else echo "note: no apt-get; the JupyterLab screenshot test (tests/test_lab.py) needs chromium on PATH and will be skipped"; fi; }
+	@test -f $(COLIN) || { $(call apt_get,mricron-data,the MRI demo will use the MNI152 template only (Colin27 comes from mricron-data)); }
+	@command -v chromium >/dev/null 2>&1 || { $(call apt_get,chromium,the JupyterLab screenshot test (tests/test_lab.py) will be skipped); }
 
 demo: setup
 	$(BIN)/python tools/demo.py

@@ -218,7 +218,8 @@ def _run_dir_stage(args, mod: Modality) -> None:
                 df = pipeline.grid_search(mod, run, args.latent, args.lr, args.beta, epochs=args.epochs,
                                           workers=args.workers)
                 other = [c for c in df.columns if c.startswith("val_") and c not in mod.grid_rank]
-                print(df[["name", *mod.grid_rank, *other, "epochs", "seconds"]].to_string(index=False))
+                extra = [c for c in ("prior", "set_aside") if c in df.columns]
+                print(df[["name", *mod.grid_rank, *extra, *other, "epochs", "seconds"]].to_string(index=False))
     finally: log.removeHandler(handler)
 
 # %% ../nbs/cli.ipynb #4fe2678e

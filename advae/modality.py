@@ -23,6 +23,7 @@ from .core.arrays import ColumnStore
 from .core.errors import AdvaeError
 from .core.runs import RunDir
 from .models.prior import PRIORS
+from .models.vae import LIKELIHOODS
 from .evaluation.privacy import privacy
 from .training import TrainConfig
 
@@ -54,12 +55,15 @@ class ModelConfig:
     "The `model` section: what every VAE has (a modality adds its network's settings)."
     latent: int = 16                   # latent dimensions
     beta: float = 1.0                  # weight of the KL term after warm-up
-    prior: str = "gmm"                 # latent prior sampled: gmm (fitted after training) | standard (N(0, I))
+    prior: str = "auto"   # latent prior: auto (chosen on validation data) | gmm | two_stage | standard (N(0, I))
+    likelihood: str = "shared"   # decoder variance while training: one calibrated (shared) | one per feature/pixel
 
     def __post_init__(self):
         if self.latent < 1: raise AdvaeError(f"latent must be >= 1, got {self.latent}")
         if self.beta <= 0: raise AdvaeError(f"beta must be > 0, got {self.beta}")
         if self.prior not in PRIORS: raise AdvaeError(f"prior must be one of {', '.join(PRIORS)}, got {self.prior!r}")
+        if self.likelihood not in LIKELIHOODS:
+            raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
 # %% ../nbs/modality.ipynb #952544e7
 @dataclass
@@ -153,7 +157,7 @@ class Modality:
     unit: ClassVar[str] = "samples"           # what a row is called in messages
     min_eval_samples: ClassVar[int] = 0       # `evaluate` judges at least this many synthetic samples
     few: ClassVar[int] = 10                   # `evaluate` warns that figures are rough below this many real samples
-    grid_rank: ClassVar[dict[str, str]] = {"val_mse": "low"}   # grid-search columns ranked, and which way is better
+    grid_rank: ClassVar[dict[str, str]] = {"val_score": "low"}   # grid-search columns ranked, which way is better
     controls: ClassVar[dict[str, str]] = {"collapsed": "negative"}   # baselines that are controls: name -> kind
 
     # -- the command line
@@ -188,6 +192,11 @@ class Modality:
 
     def after_training(self, run: RunDir, model: torch.nn.Module, val: torch.utils.data.Dataset) -> None:
         "Anything to estimate and save once the model is trained (e.g. decoder noise), on the main process."
+
+    def model_features(self, x: np.ndarray) -> np.ndarray:
+        """Features (n, f) of samples `x` (n, ...) as the model sees them (a dataset's x, or decoder means), for
+        choosing among priors and settings on validation data (`advae.evaluation.selection`): x flattened."""
+        return x.reshape(len(x), -1)
 
     # -- sampling and generating
     def sampler(self, run: RunDir, model: torch.nn.Module, folder: Path | None = None, **options) -> Sampler:

@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 import advae
-from .baselines import draw
+from .baselines import draw, gaussian_pca
 from .core.arrays import ColumnStore, return_freed_memory
 from .core.config import config_diff, make_config
 from .core.distributed import distributed, main_process, on_every, on_main, seed_everything, single_process
@@ -33,12 +33,13 @@ from .evaluation.privacy import PRIVACY_LIMIT, privacy_warning
 from .evaluation.scorecard import judge, judge_plots
 from .evaluation.utility import utility
 from .modality import EvalData, Modality
-from .models.prior import PRIOR_FILE, MixturePrior, choose_mixture, save_mixture
+from .evaluation.selection import SELECTION_RULE, choose, validation_figures
+from .models.prior import PRIOR_FILE, StandardPrior, choose_mixture, fit_two_stage, save_prior
 from .training import train
 
 # %% auto #0
-__all__ = ['NOT_EVALUATED', 'CONTROL', 'preprocess', 'fit_prior', 'train_model', 'generate', 'evaluate', 'not_evaluated', 'run',
-           'grid_search']
+__all__ = ['NOT_EVALUATED', 'CONTROL', 'preprocess', 'prior_candidates', 'fit_prior', 'train_model', 'generate', 'evaluate',
+           'not_evaluated', 'run', 'grid_search']
 
 # %% ../nbs/pipeline.ipynb #8e5b1d04
 def _clear_unfinished(run: RunDir) -> list[str]:
@@ -101,29 +102,79 @@ def _posterior_means(model: torch.nn.Module, ds: torch.utils.data.Dataset) -> tu
     return np.concatenate(zs), np.concatenate(ys) if conditional else None
 
 # %% ../nbs/pipeline.ipynb #a886647c
-def fit_prior(run: RunDir, model: torch.nn.Module, tr: torch.utils.data.Dataset,
-              va: torch.utils.data.Dataset | None) -> MixturePrior | None:
-    """Fit the latent prior of a trained `model` (`model.prior` = gmm) on the posterior means of the training split
-    `tr`, its number of components chosen on the validation split `va` (None: one a class); write it beside the
-    weights and give it to `model`. With `standard`, or a class with too few training samples, the model keeps
-    N(0, I) (and an earlier run's prior file is removed)."""
-    path = run.model_dir/PRIOR_FILE
+def prior_candidates(run: RunDir, model: torch.nn.Module, z_tr: np.ndarray, y_tr: np.ndarray | None,
+                     z_va: np.ndarray, y_va: np.ndarray | None, validated: bool) -> dict:
+    """The latent priors `run.config.model.prior` asks for, fitted on training posterior means `z_tr` (n, latent) of
+    classes `y_tr`, sized or stopped on the validation ones (`validated` False: there are none, `z_va` is `z_tr`):
+    name -> prior, in order of preference on ties. `auto` fits all three (without validation data, only the mixture,
+    one Gaussian a class); a mixture that cannot be fitted (a class with too few samples) is left out, with a
+    warning."""
+    kind, seed = run.config.model.prior, run.config.seed
+    out = {}
+    if kind in ("auto", "gmm"):
+        try: out["gmm"] = choose_mixture(z_tr, y_tr, z_va, y_va, ks=(1, 2, 4, 8, 16) if validated else (1,), seed=seed)
+        except AdvaeError as e: log.warning(f"warning: {e.message}; no mixture prior")
+    if kind == "two_stage" or (kind == "auto" and validated):
+        out["two_stage"] = fit_two_stage(z_tr, y_tr, z_va, y_va, getattr(model.config, "n_classes", 0), seed=seed)
+    if kind == "auto" and validated: out["standard"] = StandardPrior(z_tr.shape[1], {"kind": "standard"})
+    return out
+
+# %% ../nbs/pipeline.ipynb #f9eb4f62
+def _sample_features(mod: Modality, model: torch.nn.Module, prior, codes: np.ndarray, seed: int) -> np.ndarray:
+    "Features (n, f) of the decoder means of draws from `prior` (one per class code in `codes` (n,)), with `seed`."
+    was, model.prior = model.prior, prior
+    try:
+        y = torch.as_tensor(codes, dtype=torch.long) if getattr(model.config, "n_classes", 0) else None
+        x = model.sample(len(codes), y, torch.Generator().manual_seed(seed)).float().numpy()
+    finally: model.prior = was
+    return mod.model_features(x)
+
+def _dataset_features(mod: Modality, ds: torch.utils.data.Dataset) -> np.ndarray:
+    "Features (n, f) of the samples x of the items (x, y) of `ds`, in batches of 256."
+    return np.concatenate([mod.model_features(x.float().numpy())
+                           for x, _ in torch.utils.data.DataLoader(ds, batch_size=256)])
+
+# %% ../nbs/pipeline.ipynb #8a382ff1
+def fit_prior(mod: Modality, run: RunDir, model: torch.nn.Module, tr: torch.utils.data.Dataset,
+              va: torch.utils.data.Dataset | None):
+    """Fit, choose and save the latent prior of a trained `model` on its training split `tr`, judged on the validation
+    split `va` (None: there is none); returns it (None: N(0, I)). An earlier run's prior file is removed first."""
+    path, seed = run.model_dir/PRIOR_FILE, run.config.seed
     path.unlink(missing_ok=True)
     model.prior = None
     if run.config.model.prior == "standard": return None
     z_tr, y_tr = _posterior_means(model, tr)
     z_va, y_va = _posterior_means(model, va) if va is not None else (z_tr, y_tr)
-    try: prior = choose_mixture(z_tr, y_tr, z_va, y_va, ks=(1, 2, 4, 8, 16) if va is not None else (1,),
-                                seed=run.config.seed)
-    except AdvaeError as e:
-        log.warning(f"warning: {e.message}; samples are drawn from N(0, I)")
+    cands = prior_candidates(run, model, z_tr, y_tr, z_va, y_va, va is not None)
+    if not cands:
+        log.warning("warning: no latent prior could be fitted; samples are drawn from N(0, I)")
         return None
-    save_mixture(prior, path)
+    prior = next(iter(cands.values()))
+    if va is not None:
+        f_tr, f_va = _dataset_features(mod, tr), _dataset_features(mod, va)
+        codes = np.zeros(len(f_va), int) if y_va is None else y_va
+        try:
+            figs = {name: {"val_loglik": round(p.log_likelihood(z_va, y_va), 4)}
+                    | validation_figures(f_tr, f_va, _sample_features(mod, model, p, codes, seed), seed)
+                    for name, p in cands.items()}
+            labels = None if y_tr is None else y_tr.astype(str)
+            ref = gaussian_pca().fit(f_tr, labels, seed)
+            ref = ref.sample(len(codes) if y_tr is None else codes.astype(str), seed)[0]
+            ref = validation_figures(f_tr, f_va, ref, seed)
+        except AdvaeError as e: log.warning(f"warning: the prior is not chosen on validation data: {e.message}")
+        else:
+            auto = run.config.model.prior == "auto"
+            chosen = choose(figs, ref["val_closer_to_train"]) if auto else next(iter(cands))
+            prior = cands[chosen]
+            prior.info = (prior.info or {}) | {"selection": {
+                "rule": SELECTION_RULE if auto else f"set by model.prior = {chosen}", "chosen": chosen,
+                "candidates": figs, "reference": {"gaussian_pca": ref}}}
+            said = [f"{n} {f['val_score']:.3f}" + (f" set aside, {f['val_closer_to_train']:.2f} closer to training"
+                                                   if f.get("set_aside") else "") for n, f in figs.items()]
+            log.info(f"latent prior: {chosen}" + (" chosen on validation data" if auto else "")
+                     + f" (score, lower is better: {', '.join(said)})")
+    save_prior(prior, path)
     model.prior = prior
-    i = prior.info
-    log.info(f"latent prior: a Gaussian mixture of {i['k']} component(s) a class ({i['covariance']} covariances), "
-             f"validation log-likelihood {i['val_loglik'][str(i['k'])]:.1f} nats per sample (N(0, I): "
-             f"{i['val_loglik_standard']:.1f})")
     return prior
 
 # %% ../nbs/pipeline.ipynb #273348b3
@@ -147,8 +198,8 @@ def train_model(mod: Modality, run: RunDir, resume: bool = False, progress: bool
           curves=run.plots/"loss_curves.png", augment=mod.augment(run))
     model = model.cpu().eval()
     if main_process():
-        mod.after_training(run, model, va)
-        fit_prior(run, model, tr, va if cfg.data.holdout else None)
+        fit_prior(mod, run, model, tr, va if cfg.data.holdout else None)
+        mod.after_training(run, model, va)   # last: a modality's train marker may be among what it writes
     timer.stop()
     return model
 
@@ -184,6 +235,7 @@ def _sidecar(run: RunDir, sampler, seed: int, ys: list[str] | None, p: dict | No
     return {"synthetic": getattr(sampler, "synthetic", True), "note": note, "evaluated": p is not None,
             "run": str(run.path.resolve()),
             "model": "model/weights.safetensors", "model_sha256": file_sha256(run.model_dir/"weights.safetensors"),
+            "prior_sha256": file_sha256(run.model_dir/PRIOR_FILE) if (run.model_dir/PRIOR_FILE).is_file() else None,
             "seed": seed, "n": len(ys) if ys is not None else None, "label": cfg.data.label,
             "classes": None if ys is None else pd.Series(ys).value_counts().to_dict(), "method": sampler.method,
             "source_data": cfg.data.path,
@@ -361,6 +413,10 @@ def _grid_one(job: tuple) -> dict:
     t0 = time.time()
     model = train_model(mod, sub, progress=False)
     scores = mod.validation_scores(sub, model)
+    sel = (getattr(model.prior, "info", None) or {}).get("selection")
+    if sel: scores |= ({"prior": sel["chosen"]} | {k: v for k, v in sel["candidates"][sel["chosen"]].items()
+                                                    if k.startswith("val_")}
+                       | {"reference_closer_to_train": sel["reference"]["gaussian_pca"]["val_closer_to_train"]})
     hist = read_json(sub.model_dir/"history.json")
     return {"name": sub_name, **{k.split(".")[-1]: v for k, v in overrides.items()}, **scores,
             "epochs": len(hist["history"]), "best_epoch": hist["best_epoch"], "seconds": round(time.time() - t0, 1)}
@@ -374,7 +430,7 @@ def _rank(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 # %% ../nbs/pipeline.ipynb #b2c0b747
 def _plot_grid(df: pd.DataFrame, columns: list[str], path: Path):
-    "Each configuration's first two ranked validation figures (or the first against its rank), the chosen one circled."
+    "Each configuration's two validation figures `columns` (or the first against its rank), the chosen one circled."
     from matplotlib.figure import Figure
     from advae.core.plots import save_figure
     x, y = (columns + ["rank"])[:2]
@@ -414,13 +470,21 @@ def grid_search(mod: Modality, run: RunDir, latents: Sequence[int] = (32, 64, 12
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
             rows = list(ex.map(_grid_one, jobs))
     df = _rank(pd.DataFrame(rows), mod.grid_rank)
+    if "val_closer_to_train" in df:   # the privacy constraint, across configurations
+        figs = {r.name: {"val_score": r.val_score, "val_closer_to_train": r.val_closer_to_train}
+                for r in df.itertuples() if pd.notna(r.val_score)}
+        if figs: choose(figs, df["reference_closer_to_train"].max())
+        df["set_aside"] = [figs.get(n, {}).get("set_aside", False) for n in df["name"]]
+        df = df.sort_values("set_aside", kind="stable").reset_index(drop=True)
     with atomic_path(run.path/"grid"/"results.csv") as tmp: df.to_csv(tmp, index=False)
     best = df.iloc[0].to_dict()
     chosen = {"model.latent": best["latent"], "train.lr": best["lr"], "model.beta": best["beta"]}
     how = " and ".join(f"{c} ({'lower' if w == 'low' else 'higher'})" for c, w in mod.grid_rank.items())
-    write_json(run.path/"grid"/"best.json", {"chosen_by": f"mean rank of {how} on validation data", "best": best,
+    how = SELECTION_RULE if list(mod.grid_rank) == ["val_score"] else f"mean rank of {how} on validation data"
+    write_json(run.path/"grid"/"best.json", {"chosen_by": how, "best": best,
                                             "config": dataclasses.asdict(make_config(mod.config_class, base | chosen))})
-    _plot_grid(df, list(mod.grid_rank), run.plots/"grid_search.png")
+    _plot_grid(df, ["val_detection_auc", "val_knn_recall"] if "val_knn_recall" in df else list(mod.grid_rank),
+               run.plots/"grid_search.png")
     log.info(f"grid search: best {best['name']} ({', '.join(f'{c} {best[c]:.4g}' for c in mod.grid_rank)}); "
              f"wrote {run.path/'grid'/'results.csv'}")
     return df

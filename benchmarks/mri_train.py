@@ -250,7 +250,10 @@ def time_to_quality(run: MRIRun, device: torch.device, budget: float, seed: int 
     first = lambda ok: next((c for c in curve if ok(c)), None)
     passed, near = first(lambda c: c["test_ssim"] > pca_ssim), first(lambda c: c["test_ssim"] >= best - 0.01)
     t_train = curve[-1]["train_seconds"]
-    return {"pca_baseline_ssim": pca_ssim, "pca_components": k, "best_test_ssim": best, "epochs": len(curve), "stopped": stopped,
+    low = min(c["val_mse"] for c in curve)
+    flat = first(lambda c: c["val_mse"] <= 1.02 * low)   # the validation plateau: within 2% of the best validation MSE
+    return {"seconds_to_validation_plateau": flat["train_seconds"], "epoch_validation_plateau": flat["epoch"],
+            "pca_baseline_ssim": pca_ssim, "pca_components": k, "best_test_ssim": best, "epochs": len(curve), "stopped": stopped,
             "seconds_to_pass_pca": passed and passed["train_seconds"], "epoch_pass_pca": passed and passed["epoch"],
             "seconds_to_within_0.01_of_best": near["train_seconds"], "epoch_within_0.01_of_best": near["epoch"],
             "train_seconds": t_train, "evaluation_seconds_excluded": round(clock["eval"], 2),

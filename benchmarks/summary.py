@@ -86,6 +86,19 @@ def rows() -> list[tuple[str, str, str, str, str]]:
                  f"{q['seconds_to_pass_pca']} s (epoch {q['epoch_pass_pca']})" if q["seconds_to_pass_pca"] is not None else "not within the budget", ""),
                 ("MRI time to quality", dev, f"within 0.01 of its best ({q['best_test_ssim']:.3f})",
                  f"{q['seconds_to_within_0.01_of_best']} s (epoch {q['epoch_within_0.01_of_best']}); engine {q['engine_slices_per_s']:.0f} slices/s", "")]
+        if "seconds_to_validation_plateau" in q:
+            out.append(("MRI generator (MRIVAE; its prior is fitted after)", dev, "time to its validation plateau (within 2% of its best MSE)",
+                        f"{q['seconds_to_validation_plateau']} s (epoch {q['epoch_validation_plateau']})", ""))
+    for r in load("defaults_*.json"):
+        c = r["chosen"]
+        out.append((f"defaults chosen on validation data ({r['benchmark'].removeprefix('defaults_')})", "the demos",
+                    "lowest mean validation score (detection AUC + 1 - k-NN recall)",
+                    f"latent {c['model.latent']}, beta {c['model.beta']:g} (score {c['mean_val_score']:.3f})", ""))
+    for r in load("mri_spatial*.json"):
+        t = r["timing"][min(r["timing"], key=int)]
+        out.append(("MRI spatial VAE + diffusion prior (experimental)", f"cpu, {t['threads']} thread(s)",
+                    "time to its validation plateau, then the prior",
+                    f"{t['plateau']['seconds']} s (epoch {t['plateau']['epoch']}) + prior {t['fit_prior_s']} s", ""))
     out += equivalence()
     for r in load("mri_compile*.json"):
         out += compile_rows(r)

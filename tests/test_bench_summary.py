@@ -28,11 +28,13 @@ def test_every_result_file_gives_rows():
     names = " | ".join(r[0] for r in rows)
     kinds = {json.loads(p.read_text())["benchmark"] for p in RESULTS.glob("*.json")}
     want = {"evaluation": "evaluation", "mri_preprocess": "MRI preprocessing", "mri_train": "MRI training step",
-            "expression_scale": "expression at scale", "mri_seeds": "MRI CPU vs GPU", "mri_compile": "MRI training step variants"}
+            "expression_scale": "expression at scale", "mri_seeds": "MRI CPU vs GPU", "mri_compile": "MRI training step variants",
+            "mri_spatial": "MRI spatial VAE", "defaults_gene": "defaults chosen on validation data (gene)"}
     assert kinds <= set(want), f"a result kind the table does not know: {kinds - set(want)}"
     gpu = any("cuda" in p.name for p in RESULTS.glob("mri_train*.json"))   # the seed spread shows only beside a GPU run
     missing = [k for k in kinds if want[k] not in names and (k != "mri_seeds" or gpu)]
     assert not missing, missing
+    if "mri_train" in kinds: assert "time to its validation plateau" in " | ".join(r[2] for r in rows)
 
 
 def test_share_of_peak_is_read_not_typed():

@@ -1,5 +1,6 @@
 """The gene-expression pipeline through the `advae` command: the demo targets, every output, formats,
 external evaluation and determinism (bad inputs: test_bad_inputs.py)."""
+import hashlib
 import json
 
 import numpy as np
@@ -33,7 +34,7 @@ def test_run_directory_layout(tissue_run):
     assert list(m["timing"]) == ["preprocess", "train", "evaluation data", "generate", "evaluate"]   # up to metrics.json
     assert all(e["seconds"] > 0 and e["peak_memory_mb"] > 50 for e in m["timing"].values()), m["timing"]
     cfg = json.loads((out/"config.json").read_text())
-    assert cfg["data"]["label"] == "tissue" and cfg["model"]["latent"] == 64   # fully resolved, demo label applied
+    assert cfg["data"]["label"] == "tissue" and cfg["model"]["latent"] == 16   # fully resolved, demo label applied
     assert cfg["modality"] == "gene" and set(cfg) >= {"data", "model", "train", "eval", "seed"}   # in sections
     assert not list(out.rglob("*.pkl")) and not list(out.rglob("*.pt"))  # nothing pickled
 
@@ -49,6 +50,7 @@ def test_synthetic_output_is_labelled_and_in_input_units(tissue_run):
     assert lo - 2 < np.median(syn.X) < hi + 2                             # log2 expression units, not z-scores
     side = json.loads((out/"synthetic"/"synthetic.json").read_text())
     assert side["synthetic"] is True and side["seed"] == 0 and "weights.safetensors" in side["model"] and len(side["model_sha256"]) == 64
+    assert side["prior_sha256"] == hashlib.sha256((out / "model" / "prior.safetensors").read_bytes()).hexdigest()   # the prior sampled
 
 
 def test_generate_per_class_and_same_seed_same_output(tissue_run, tmp_path):

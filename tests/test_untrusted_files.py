@@ -55,7 +55,7 @@ GENE_CASES = {   # case: (file in the run, how it is spoiled, command, words the
     "weights truncated": ("model/weights.safetensors", truncate, "generate", "not a valid safetensors weights file"),
     "weights modified": ("model/weights.safetensors", flip_last_byte, "evaluate", "does not match the checksum"),
     "weights pickled": ("model/weights.safetensors", "pickle", "generate", "not a valid safetensors weights file"),
-    "weights of another model": ("model/weights.safetensors", lambda f: another_model(f, latent=3), "generate", "latent 3 (the run's config: 64)"),
+    "weights of another model": ("model/weights.safetensors", lambda f: another_model(f, latent=3), "generate", "latent 3 (the run's config: 16)"),
     "weights that do not fit their config": ("model/weights.safetensors", other_shapes, "evaluate", "do not match the model config: to_mu.weight"),
     "checkpoint truncated": ("model/checkpoint.safetensors", truncate, "train", "start again without --resume"),
     "checkpoint modified": ("model/checkpoint.safetensors", flip_last_byte, "train", "does not match the checksum"),

@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 import torch
 from tqdm.auto import tqdm
 
@@ -85,6 +86,7 @@ def _subset_scores(task: tuple[int, int]) -> dict[str, float]:
     d, em = _shared, _shared["embed"] or (lambda x: x)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    limits = threadpool_limits(1)   # and one BLAS/OpenMP thread: the worker processes are the parallelism
     try:
         idx = stratified_subset(d["y_train"], per, np.random.default_rng(rs))
         X, y = d["train"][idx], d["y_train"][idx]
@@ -96,7 +98,9 @@ def _subset_scores(task: tuple[int, int]) -> dict[str, float]:
             Xy = np.concatenate([E, em(Xs)]), np.concatenate([y, np.asarray(ys).astype(str)])
             out[name] = score_classifier(clf, *Xy, d["test_e"], d["y_test"])
         return out
-    finally: torch.set_num_threads(threads)
+    finally:
+        torch.set_num_threads(threads)
+        limits.restore_original_limits()
 
 # %% ../../nbs/evaluation/04_utility.ipynb #da69dcc1
 def subset_workers(n_tasks: int) -> int:

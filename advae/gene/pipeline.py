@@ -14,6 +14,7 @@ from typing import Callable, Iterator, Literal, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.decomposition import FactorAnalysis
 from torch.utils.data import TensorDataset
 
 from ..core.arrays import ColumnStore, return_freed_memory, spans
@@ -31,12 +32,13 @@ from .preprocess import Pipeline, duplicate_rows, expression_pipeline
 from ..models import ExpressionVAE, ExpressionVAEConfig, load_model
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
 from ..training import TrainConfig, train
-from ..models.prior import describe_prior
+from ..models.prior import choose_mixture, describe_prior
 
 # %% auto #0
-__all__ = ['GENE', 'GeneData', 'GeneModel', 'GeneEval', 'GeneConfig', 'load_input', 'GeneRun', 'preprocess', 'datasets',
-           'scaled_space', 'fit_vae', 'decoder_noise', 'draw_blocks', 'draw_samples', 'GeneSampler', 'sampler',
-           'write_synthetic', 'eval_data', 'reconstruction', 'SmallVAE', 'verdict', 'plots', 'GeneModality']
+__all__ = ['GENE', 'GeneData', 'GeneModel', 'GeneEval', 'GeneConfig', 'load_input', 'ResidualNoise', 'GeneRun', 'preprocess',
+           'datasets', 'scaled_space', 'fit_vae', 'standardized', 'decoder_noise', 'draw_blocks', 'draw_samples',
+           'GeneSampler', 'sampler', 'write_synthetic', 'eval_data', 'reconstruction', 'SmallVAE', 'verdict', 'plots',
+           'GeneModality']
 
 # %% ../../nbs/gene/03_pipeline.ipynb #7b7e61af
 @dataclass
@@ -61,20 +63,24 @@ class GeneData(DataConfig):
 # %% ../../nbs/gene/03_pipeline.ipynb #d77e4de9
 @dataclass
 class GeneModel(ModelConfig):
-    "The `model` section of an expression run: an `ExpressionVAE` and the noise added to its decoded samples."
-    latent: int = 64
+    """The `model` section of an expression run: an `ExpressionVAE` and the noise added to its decoded samples. The
+    latent size and beta are those `benchmarks/defaults.py gene` chose on the demos' validation splits."""
+    latent: int = 16
+    beta: float = 0.5
     hidden: tuple[int, ...] = (256,)       # encoder widths (the decoder mirrors them)
     dropout: float = 0.2
-    decoder_noise: bool = True             # add per-feature residual noise (estimated on validation data) to samples
+    decoder_noise: bool = True             # add residual noise (estimated on validation data) to samples
+    noise_rank: int = 8                    # factors of the residual noise's low-rank covariance; 0: per feature only
 
     def __post_init__(self):
         super().__post_init__()
+        if self.noise_rank < 0: raise AdvaeError(f"noise_rank must be >= 0, got {self.noise_rank}")
         self.vae_config(1, 0)               # checks the network's settings now, not after preprocessing
 
     def vae_config(self, n_features: int, n_classes: int) -> ExpressionVAEConfig:
         "The network's config for `n_features` inputs (after preprocessing) and `n_classes` label classes."
         return ExpressionVAEConfig(n_features=n_features, latent=self.latent, hidden=self.hidden, dropout=self.dropout,
-                                   beta=self.beta, n_classes=n_classes)
+                                   beta=self.beta, n_classes=n_classes, likelihood=self.likelihood)
 
 # %% ../../nbs/gene/03_pipeline.ipynb #fc99a8ce
 @dataclass
@@ -167,6 +173,31 @@ def _read_input(folder: Path, shape: tuple[int, int]) -> np.ndarray:
                          f"describe {shape}", one)
     return X
 
+# %% ../../nbs/gene/03_pipeline.ipynb #b64ea19c
+@dataclass(eq=False)
+class ResidualNoise:
+    """Zero-mean Gaussian noise over n_clean standardized features with covariance `loadings.T @ loadings` +
+    diag(`sd` ** 2): `loadings` (r, n_clean) float32, None for r = 0 (independent per feature); `sd` (n_clean,)."""
+    sd: np.ndarray
+    loadings: np.ndarray | None = None
+
+    @property
+    def rank(self) -> int: return 0 if self.loadings is None else len(self.loadings)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """`n` draws (n, n_clean) float32 from `rng`, n_clean + r normal values a row: rows drawn in blocks come out
+        as the same rows drawn at once."""
+        d = len(self.sd)
+        u = rng.standard_normal((n, d + self.rank)).astype(np.float32)
+        e = u[:, :d]; e *= self.sd   # in place: a view of `u`, no third copy
+        if self.loadings is not None: e += u[:, d:] @ self.loadings
+        return e
+
+    def describe(self) -> str:
+        "The noise in words, for a sidecar."
+        return ("per-feature residual noise" if self.loadings is None else
+                f"residual noise with a low-rank ({self.rank} factors) plus per-feature covariance")
+
 # %% ../../nbs/gene/03_pipeline.ipynb #582a1a15
 class GeneRun(RunDir):
     "An expression run directory: `config.json`, `preprocess/`, `model/`, `metrics.json`, `synthetic/`, `plots/`."
@@ -210,15 +241,20 @@ class GeneRun(RunDir):
         lab = pd.DataFrame(s["obs"])[label].astype(str).to_numpy() if label and s["obs"] else None
         return lab, np.array(s["split"])
 
-    def noise(self, pipe: Pipeline | None = None) -> np.ndarray | None:
-        "Decoder noise SDs (n_clean,) in standardized units, checked against the preprocessing (`pipe` if loaded)."
+    def noise(self, pipe: Pipeline | None = None) -> ResidualNoise | None:
+        """The decoder's `ResidualNoise` in standardized units, checked against the preprocessing (`pipe` if loaded);
+        None when none was written."""
         p = self.model_dir/"decoder_noise.safetensors"
         if not p.exists(): return None
-        sd, n = read_safetensors(p, "np", "decoder noise")[0].get("sd"), len((pipe or self.pipeline()).features)
+        a, n = read_safetensors(p, "np", "decoder noise")[0], len((pipe or self.pipeline()).features)
+        sd, w = a.get("sd"), a.get("loadings")
         if sd is None or sd.shape != (n,) or not (np.isfinite(sd) & (sd >= 0)).all():
             got = "none" if sd is None else f"an array of shape {sd.shape}"
             raise AdvaeError(f"expected {n} finite standard deviations (one per feature), got {got}", p)
-        return sd
+        if w is not None and (w.ndim != 2 or w.shape[1] != n or not np.isfinite(w).all()):
+            raise AdvaeError(f"expected {n} finite loadings a factor (one per feature), got an array of shape "
+                             f"{w.shape}", p)
+        return ResidualNoise(sd, w)
 
 # %% ../../nbs/gene/03_pipeline.ipynb #b99852cd
 def _obs_json(obs: pd.DataFrame) -> dict[str, list]:
@@ -309,38 +345,50 @@ def fit_vae(cfg: GeneConfig, Ztr: torch.Tensor, ytr: torch.Tensor, Zva: torch.Te
     train(model, TensorDataset(Ztr, ytr), TensorDataset(Zva, yva), cfg.train, seed=cfg.seed, progress=progress)
     return model.cpu().eval()
 
-# %% ../../nbs/gene/03_pipeline.ipynb #b64ea19c
-def decoder_noise(model: ExpressionVAE, pipe: Pipeline, Z: torch.Tensor, y: torch.Tensor | None, seed: int = 0,
-                  draws: int = 16) -> np.ndarray:
-    """Per-feature SD (n_clean,) of the decoder's errors in standardized units, for held-out samples `Z` (n,
-    n_components) with z drawn from their posteriors: the variance of p(x|z) that the calibrated likelihood was trained
-    with, per feature."""
+# %% ../../nbs/gene/03_pipeline.ipynb #e6ba6f77
+def standardized(pipe: Pipeline, X: np.ndarray) -> np.ndarray:
+    "Raw rows (n, n_features_in) -> standardized features (n, n_clean): cleaned, then the model steps before any PCA."
+    X = pipe.clean(X)
+    for s in pipe.model_steps:
+        if s.kind == "pca": break
+        X = s.transform(X)
+    return X
+
+# %% ../../nbs/gene/03_pipeline.ipynb #b172177f
+def decoder_noise(model: ExpressionVAE, pipe: Pipeline, S: np.ndarray, Z: torch.Tensor, y: torch.Tensor | None,
+                  rank: int = 8, seed: int = 0, draws: int = 16) -> ResidualNoise:
+    """The `ResidualNoise` of the decoder for held-out samples, `S` (n, n_clean) standardized (`standardized`) and `Z`
+    (n, n_components) in model space, with z drawn from their posteriors (`draws` a sample, fewer so that the
+    residuals stay under 2,000 rows and 8 million values, at least one): a factor analysis of the residuals with
+    min(`rank`, n - 1) factors, or (rank 0) their root mean square."""
     g = torch.Generator().manual_seed(seed)
-    target = scaled_space(pipe, Z.numpy())
-    sq = np.zeros(target.shape[1], dtype=np.float64)
+    rows = min(2000, 8_000_000 // max(1, S.shape[1]))   # 40,000 probes: 200 rows, a few hundred MB for the analysis
+    draws = max(1, min(draws, rows // max(1, len(Z))))
     with torch.no_grad():
-        for _ in range(draws):
-            z = model.posterior_sample(Z, y, generator=g)
-            sq += ((target - scaled_space(pipe, model.decode(z, y).numpy())) ** 2).mean(0)
-    return np.sqrt(sq / draws).astype(np.float32)
+        R = np.concatenate([S - scaled_space(pipe, model.decode(model.posterior_sample(Z, y, generator=g), y).numpy())
+                            for _ in range(draws)]).astype(np.float32)
+    rank = min(rank, len(Z) - 1, R.shape[1] - 1)
+    if rank < 1: return ResidualNoise(np.sqrt((R.astype(np.float64) ** 2).mean(0)).astype(np.float32))
+    fa = FactorAnalysis(rank, random_state=seed).fit(R)
+    return ResidualNoise(np.sqrt(fa.noise_variance_).astype(np.float32), fa.components_.astype(np.float32))
 
 # %% ../../nbs/gene/03_pipeline.ipynb #dc063b36
-def draw_blocks(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None, n: int, y: torch.Tensor | None,
+def draw_blocks(model: ExpressionVAE, pipe: Pipeline, noise: ResidualNoise | None, n: int, y: torch.Tensor | None,
                 seed: int) -> Iterator[np.ndarray]:
     """`n` samples in clean units, a block of rows (r, n_clean) at a time: prior (`model.prior`, else N(0, I)) ->
     decoder (classes `y` (n,))
-    -> + per-feature `noise` SDs (scaled units) -> inverse preprocessing."""
+    -> + `noise` (standardized units) -> inverse preprocessing."""
     g = torch.Generator().manual_seed(seed)
     Z = model.cpu().eval().sample(n, y, generator=g).numpy()   # (n, n_components): small
     rng = np.random.default_rng(seed)
     for sl in spans(n, 4 * len(pipe.features)):   # 4: the noise is drawn in float64
         S = scaled_space(pipe, Z[sl])
         if noise is not None:   # one stream of draws, block after block
-            e = rng.standard_normal(S.shape).astype(np.float32); e *= noise; S += e
+            S += noise.draw(rng, len(S))
         yield pipe.decode(S, start="scale")
 
 # %% ../../nbs/gene/03_pipeline.ipynb #f8b93cce
-def draw_samples(model: ExpressionVAE, pipe: Pipeline, noise: np.ndarray | None, n: int, y: torch.Tensor | None,
+def draw_samples(model: ExpressionVAE, pipe: Pipeline, noise: ResidualNoise | None, n: int, y: torch.Tensor | None,
                  seed: int) -> np.ndarray:
     "`n` samples (n, n_clean) in clean units, the blocks of `draw_blocks` in one array."
     out, at = None, 0
@@ -359,7 +407,7 @@ class GeneSampler:
     unconditional) drawn in the training proportions `weights` unless asked for; into a `ColumnStore` in `folder`."""
     model: ExpressionVAE
     pipe: Pipeline
-    noise: np.ndarray | None
+    noise: ResidualNoise | None
     classes: list[str] | None = None
     weights: np.ndarray | None = None
     folder: Path | None = None
@@ -371,7 +419,7 @@ class GeneSampler:
     def method(self) -> str:
         "How the samples are made, for the sidecar."
         return (f"{describe_prior(self.model.prior)} -> decoder"
-                + (" + per-feature residual noise" if self.noise is not None else "")
+                + (f" + {self.noise.describe()}" if self.noise is not None else "")
                 + " -> inverse preprocessing")
 
     def sample(self, n: int | Sequence[str], seed: int = 0) -> tuple[np.ndarray | ColumnStore, list[str] | None]:
@@ -598,7 +646,9 @@ def _to_clean(ev: EvalData, L: np.ndarray | ColumnStore) -> np.ndarray | ColumnS
 class SmallVAE:
     """A `Generator` that, on a labelled subset (n, n_clean) on the log scale, holds out a stratified validation share,
     fits scaling and PCA on the rest, trains a conditional VAE with `cfg`'s settings, estimates decoder noise on the
-    validation share, and samples class by class on the log scale."""
+    validation share, and samples class by class on the log scale. Its latent prior is a mixture per class sized on
+    the validation share (`choose_mixture`; N(0, I) with `model.prior` = standard): the run's full choice among priors
+    would cost a detection test per subset."""
     cfg: GeneConfig
     features: pd.DataFrame
 
@@ -617,7 +667,12 @@ class SmallVAE:
         (Ztr, ytr), (Zva, yva) = ((torch.from_numpy(pipe.transform(X[m])), torch.from_numpy(codes[m]))
                                   for m in (~val, val))
         model = fit_vae(replace(cfg, seed=seed), Ztr, ytr, Zva, yva, len(classes), progress=False)
-        noise = decoder_noise(model, pipe, Zva, yva, seed=seed) if cfg.model.decoder_noise else None
+        if cfg.model.prior != "standard":
+            with torch.no_grad(): zs = [model.encode(Z, y)[0].numpy() for Z, y in ((Ztr, ytr), (Zva, yva))]
+            try: model.prior = choose_mixture(zs[0], ytr.numpy(), zs[1], yva.numpy(), seed=seed)
+            except AdvaeError: model.prior = None   # a class with too few samples in this subset: N(0, I)
+        noise = (decoder_noise(model, pipe, standardized(pipe, X[val]), Zva, yva, cfg.model.noise_rank, seed)
+                 if cfg.model.decoder_noise else None)
         self.sampler, self.classes = GeneSampler(model, pipe, noise, classes), classes
         return self
 
@@ -658,7 +713,6 @@ class GeneModality(Modality):
     flags = {"samples": "data.samples", "samples_in": "data.samples_in"}
     stage_options = {"evaluate": ("samples",)}
     min_eval_samples = 200
-    grid_rank = {"val_mse": "low", "val_r2": "high"}
 
     def add_arguments(self, p, stage):
         if stage == "input":
@@ -681,8 +735,12 @@ class GeneModality(Modality):
 
     def after_training(self, run, model, val):
         Zva, yva = val.tensors
-        sd = decoder_noise(model, run.pipeline(), Zva, yva if run.classes() else None, seed=run.config.seed)
-        write_safetensors(run.model_dir/"decoder_noise.safetensors", {"sd": sd})
+        pipe, (data, split) = run.pipeline(), run.input()
+        S = _by_rows(lambda x: standardized(pipe, x), data.X, split == ("val" if run.config.data.holdout else "train"))
+        noise = decoder_noise(model, pipe, S, Zva, yva if run.classes() else None, run.config.model.noise_rank,
+                              run.config.seed)
+        write_safetensors(run.model_dir/"decoder_noise.safetensors",
+                          {"sd": noise.sd} | ({} if noise.loadings is None else {"loadings": noise.loadings}))
 
     def sampler(self, run, model, folder=None): return sampler(run, model, folder)
     def write_synthetic(self, run, x, labels, stem, seed, sidecar, label=None, sampler=None):

@@ -8,15 +8,15 @@ Docs: https://advae.github.io/advae/models/conv.html.md"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 import torch
 import torch.nn as nn
 from ..core.errors import AdvaeError
-from .vae import VAE
+from .vae import LIKELIHOODS, VAE
 
 # %% auto #0
-__all__ = ['MRIVAEConfig', 'ResBlock', 'MRIVAE']
+__all__ = ['MRIVAEConfig', 'ResBlock', 'downsampler', 'MRIVAE']
 
 # %% ../../nbs/models/02_conv.ipynb #137bcea4
 @dataclass
@@ -27,6 +27,7 @@ class MRIVAEConfig:
     widths: tuple[int, ...] = (32, 64, 128, 256)  # channels at 1/2, 1/4, 1/8, 1/16 of the input size
     beta: float = 1.0
     n_classes: int = 0
+    likelihood: str = "shared"                    # decoder variance: one calibrated (shared) | one per pixel (feature)
     kind: ClassVar[str] = "MRIVAE"
 
     def __post_init__(self):
@@ -37,6 +38,8 @@ class MRIVAEConfig:
             raise AdvaeError(f"size {self.size} must be a multiple of {2 ** len(self.widths)} (2 ** number of widths)")
         if self.beta <= 0: raise AdvaeError(f"beta must be > 0, got {self.beta}")
         if self.n_classes < 0: raise AdvaeError(f"n_classes must be >= 0, got {self.n_classes}")
+        if self.likelihood not in LIKELIHOODS:
+            raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
 # %% ../../nbs/models/02_conv.ipynb #523354a6
 def _gn(c: int) -> nn.GroupNorm:
@@ -53,6 +56,15 @@ class ResBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor: return x + self.body(x)
 
+# %% ../../nbs/models/02_conv.ipynb #19ce660a
+def downsampler(widths: Sequence[int]) -> list[nn.Module]:
+    """Layers taking (n, 1, s, s) to (n, widths[-1], s / 2**len(widths), s / 2**len(widths)): a 4x4 stride-2
+    convolution to each width, with a residual block, GroupNorm and SiLU between."""
+    w = list(widths)
+    layers = [nn.Conv2d(1, w[0], 4, stride=2, padding=1)]
+    for a, b in zip(w[:-1], w[1:]): layers += [ResBlock(a), _gn(a), nn.SiLU(), nn.Conv2d(a, b, 4, stride=2, padding=1)]
+    return layers
+
 # %% ../../nbs/models/02_conv.ipynb #7e620e48
 class MRIVAE(VAE):
     "Convolutional (conditional) VAE. x: (n, 1, size, size) float32 in [-1, 1]; y: (n,) int64 class codes."
@@ -62,9 +74,7 @@ class MRIVAE(VAE):
         super().__init__()
         self.config = c = config
         w = c.widths
-        enc = [nn.Conv2d(1, w[0], 4, stride=2, padding=1)]
-        for a, b in zip(w[:-1], w[1:]): enc += [ResBlock(a), _gn(a), nn.SiLU(), nn.Conv2d(a, b, 4, stride=2, padding=1)]
-        enc += [ResBlock(w[-1]), _gn(w[-1]), nn.SiLU(), nn.Conv2d(w[-1], 64, 1)]
+        enc = downsampler(w) + [ResBlock(w[-1]), _gn(w[-1]), nn.SiLU(), nn.Conv2d(w[-1], 64, 1)]
         self.encoder = nn.Sequential(*enc)
         self.side = c.size // 2 ** len(w)
         flat = 64 * self.side * self.side
@@ -76,6 +86,7 @@ class MRIVAE(VAE):
             dec += [ResBlock(a), _gn(a), nn.SiLU(), nn.ConvTranspose2d(a, b, 4, stride=2, padding=1)]
         dec += [ResBlock(w[0]), _gn(w[0]), nn.SiLU(), nn.ConvTranspose2d(w[0], 1, 4, stride=2, padding=1), nn.Tanh()]
         self.decoder = nn.Sequential(*dec)
+        self.init_likelihood((1, c.size, c.size))
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         "(n, 1, size, size) -> posterior mean and log-variance, each (n, latent) float32."

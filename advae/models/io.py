@@ -17,7 +17,7 @@ import torch.nn as nn
 from ..core.errors import AdvaeError
 from ..core.config import make_config
 from ..core.io import read_safetensors, write_safetensors
-from .prior import PRIOR_FILE, load_mixture
+from .prior import PRIOR_FILE, load_prior
 from .vae import MODELS, VAE
 
 # %% auto #0
@@ -63,5 +63,5 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expe
     check_state(state, model, path)
     model.load_state_dict(state)
     prior = Path(path).with_name(PRIOR_FILE)
-    if prior.is_file(): model.prior = load_mixture(prior)
+    if prior.is_file(): model.prior = load_prior(prior)
     return model.to(device).eval()

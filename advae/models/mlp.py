@@ -13,7 +13,7 @@ from typing import ClassVar
 import torch
 import torch.nn as nn
 from ..core.errors import AdvaeError
-from .vae import VAE
+from .vae import LIKELIHOODS, VAE
 
 # %% auto #0
 __all__ = ['ExpressionVAEConfig', 'ExpressionVAE']
@@ -28,6 +28,7 @@ class ExpressionVAEConfig:
     dropout: float = 0.2                  # dropout after each hidden layer of the encoder
     beta: float = 1.0                     # weight of the KL term (after warm-up)
     n_classes: int = 0                    # 0: unconditional; else the number of label classes
+    likelihood: str = "shared"            # decoder variance: one calibrated (shared) | one per feature (feature)
     kind: ClassVar[str] = "ExpressionVAE"
 
     def __post_init__(self):
@@ -38,6 +39,8 @@ class ExpressionVAEConfig:
         if not 0 <= self.dropout < 1: raise AdvaeError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.beta <= 0: raise AdvaeError(f"beta must be > 0, got {self.beta}")
         if self.n_classes < 0: raise AdvaeError(f"n_classes must be >= 0, got {self.n_classes}")
+        if self.likelihood not in LIKELIHOODS:
+            raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
 # %% ../../nbs/models/01_mlp.ipynb #1c961f27
 def _mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -62,6 +65,7 @@ class ExpressionVAE(VAE):
         self.to_logvar = nn.Linear(c.hidden[-1], c.latent)
         self.decoder = nn.Sequential(_mlp([c.latent + c.n_classes, *reversed(c.hidden)]),
                                      nn.Linear(c.hidden[0], c.n_features))
+        self.init_likelihood((c.n_features,))
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         "(n, n_features) -> posterior mean and log-variance, each (n, latent)."

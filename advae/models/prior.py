@@ -1,4 +1,4 @@
-"""Latent priors that match where a trained VAE put its data: Gaussian mixtures sized on validation data.
+"""Latent priors that match where a trained VAE put its data: mixtures sized on validation data, a second-stage VAE.
 
 Docs: https://advae.github.io/advae/models/prior.html.md"""
 
@@ -11,22 +11,27 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
+from torch.utils.data import TensorDataset
 
 from ..core.errors import AdvaeError
 from ..core.io import read_safetensors, write_safetensors
+from .mlp import ExpressionVAE, ExpressionVAEConfig
+from .vae import reparameterize
 
 # %% auto #0
-__all__ = ['PRIORS', 'PRIOR_FILE', 'MixturePrior', 'fit_mixture', 'log_likelihood', 'standard_log_likelihood', 'choose_mixture',
-           'sample_mixture', 'save_mixture', 'load_mixture', 'describe_prior', 'prior_table']
+__all__ = ['PRIORS', 'PRIOR_FILE', 'PRIOR_KINDS', 'MixturePrior', 'fit_mixture', 'log_likelihood', 'standard_log_likelihood',
+           'choose_mixture', 'sample_mixture', 'save_prior', 'load_prior', 'describe_prior', 'TwoStagePrior',
+           'two_stage_log_likelihood', 'fit_two_stage', 'StandardPrior', 'prior_table']
 
 # %% ../../nbs/models/04_prior.ipynb #4abd1197
-PRIORS = ("gmm", "standard")   # a run's `model.prior` choices: the fitted mixture, or N(0, I)
+PRIORS = ("auto", "gmm", "two_stage", "standard")   # a run's `model.prior`: auto chooses among the other three
 
 @dataclass
 class MixturePrior:
@@ -38,11 +43,39 @@ class MixturePrior:
     chol: list[np.ndarray]
     covariance: str = "full"
     info: dict | None = None
+    kind: ClassVar[str] = "gmm"
 
     @property
     def components(self) -> list[int]:
         "The number of components of each class's mixture."
         return [len(w) for w in self.weights]
+
+    def sample(self, codes: Sequence[int], seed: int = 0) -> np.ndarray:
+        "One latent point per class code in `codes` (n,): (n, d) float32 (`sample_mixture`)."
+        return sample_mixture(self, codes, seed)
+
+    def log_likelihood(self, z: np.ndarray, y: np.ndarray | None = None) -> float:
+        "Mean log density (nats) of `z` (n, d) under the mixtures of their classes `y` (`log_likelihood`)."
+        return log_likelihood(self, z, y)
+
+    def describe(self) -> str:
+        "Where the samples come from, in words."
+        return (f"prior: a Gaussian mixture of {(self.info or {}).get('k', max(self.components))} component(s) a class "
+                f"fitted to the training posterior means ({self.covariance} covariances; size chosen by the "
+                "validation log-likelihood)")
+
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        "The arrays (`<c>.weights`, `<c>.means`, `<c>.chol` per class c) and text metadata that `save_prior` writes."
+        arrays = {f"{c}.{name}": np.asarray(a[c], np.float64) for c in range(len(self.weights))
+                  for name, a in (("weights", self.weights), ("means", self.means), ("chol", self.chol))}
+        return arrays, {"covariance": self.covariance}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, str]) -> "MixturePrior":
+        "The mixture back from `arrays()`'s output."
+        n = len({k.split(".")[0] for k in arrays})
+        get = lambda name: [arrays[f"{c}.{name}"] for c in range(n)]
+        return cls(get("weights"), get("means"), get("chol"), meta.get("covariance", "full"))
 
 # %% ../../nbs/models/04_prior.ipynb #f889f989
 def fit_mixture(z: np.ndarray, y: np.ndarray | None, k: int, covariance: str = "full", seed: int = 0) -> MixturePrior:
@@ -127,34 +160,197 @@ def sample_mixture(prior: MixturePrior, codes: Sequence[int], seed: int = 0) -> 
 # %% ../../nbs/models/04_prior.ipynb #5530c2b6
 PRIOR_FILE = "prior.safetensors"   # a run's latent prior, beside its model's weights
 
-def save_mixture(prior: MixturePrior, path: str | os.PathLike) -> Path:
-    "Write `prior` as safetensors (arrays `<c>.weights`, `<c>.means`, `<c>.chol`) with its `info` as JSON metadata."
-    arrays = {f"{c}.{name}": np.asarray(a[c], np.float64) for c in range(len(prior.weights))
-              for name, a in (("weights", prior.weights), ("means", prior.means), ("chol", prior.chol))}
-    return write_safetensors(path, arrays, {"covariance": prior.covariance, "info": json.dumps(prior.info or {})})
+PRIOR_KINDS: dict[str, type] = {MixturePrior.kind: MixturePrior}   # a prior file's `kind` -> its class (more below)
+
+def save_prior(prior, path: str | os.PathLike) -> Path:
+    """Write a latent prior (any of `PRIOR_KINDS`) as safetensors: its `arrays()`, with its kind and its `info` as JSON
+    in the metadata."""
+    arrays, meta = prior.arrays()
+    return write_safetensors(path, arrays, meta | {"kind": prior.kind, "info": json.dumps(prior.info or {})})
 
 # %% ../../nbs/models/04_prior.ipynb #a184a39c
-def load_mixture(path: str | os.PathLike) -> MixturePrior:
-    "The `MixturePrior` that `save_mixture` wrote to `path` (an `AdvaeError` naming the file if it is damaged)."
+def load_prior(path: str | os.PathLike):
+    """The latent prior that `save_prior` wrote to `path` (a file without a kind is a mixture); an `AdvaeError` naming
+    the file if it is damaged or of an unknown kind."""
     arrays, meta = read_safetensors(path, framework="np", what="latent prior")
-    n = len({k.split(".")[0] for k in arrays})
-    get = lambda name: [arrays[f"{c}.{name}"] for c in range(n)]
-    return MixturePrior(get("weights"), get("means"), get("chol"), meta.get("covariance", "full"),
-                        json.loads(meta.get("info", "{}")))
+    kind = meta.get("kind", "gmm")
+    if kind not in PRIOR_KINDS:
+        raise AdvaeError(f"a latent prior of unknown kind {kind!r} (this advae reads {', '.join(PRIOR_KINDS)})", path)
+    prior = PRIOR_KINDS[kind].from_arrays(arrays, meta)
+    prior.info = json.loads(meta.get("info", "{}"))
+    return prior
 
 # %% ../../nbs/models/04_prior.ipynb #a368f31e
-def describe_prior(prior: MixturePrior | None) -> str:
-    "The latent prior `prior` in words: N(0, I) for None, else the mixture and how it was chosen."
+def describe_prior(prior) -> str:
+    "The latent prior `prior` in words: N(0, I) for None, else its own `describe()`, and how it was chosen."
     if prior is None: return "prior N(0, I)"
-    i = prior.info or {}
-    return (f"prior: a Gaussian mixture of {i.get('k', max(prior.components))} component(s) a class fitted to the "
-            f"training posterior means ({prior.covariance} covariances; size chosen by the validation log-likelihood)")
+    sel = (prior.info or {}).get("selection")
+    return prior.describe() + (f"; chosen among {', '.join(sel['candidates'])} on validation data" if sel else "")
+
+# %% ../../nbs/models/04_prior.ipynb #a277ccbc
+@dataclass
+class TwoStagePrior:
+    """A second-stage VAE over latent points z (n, d): `vae`, an `ExpressionVAE` with d inputs and d latent dims, draws
+    standardised points that are mapped back with the training points' `mean` and `sd` (d,). `gamma` is its decoder's
+    variance in standardised units (its mean squared error on the training points); `info` says how it was fitted."""
+    vae: ExpressionVAE
+    mean: np.ndarray
+    sd: np.ndarray
+    gamma: float
+    info: dict | None = None
+    kind: ClassVar[str] = "two_stage"
+
+    def _codes(self, codes: Sequence[int] | None, n: int) -> torch.Tensor | None:
+        "Class codes (n,) int64 for a conditional second stage, else None."
+        if not self.vae.config.n_classes: return None
+        return torch.as_tensor(np.zeros(n, int) if codes is None else np.asarray(codes), dtype=torch.long)
+
+    def sample(self, codes: Sequence[int], seed: int = 0) -> np.ndarray:
+        """One latent point per class code in `codes` (n,): u ~ N(0, I) through the second decoder, plus its noise
+        N(0, gamma I) (the density its log-likelihood is of), (n, d) float32."""
+        g = torch.Generator().manual_seed(seed)
+        u, eps = torch.randn(2, len(codes), len(self.mean), generator=g)
+        with torch.no_grad(): z = self.vae.decode(u, self._codes(codes, len(codes))).numpy()
+        z += np.sqrt(self.gamma) * eps.numpy()
+        return (z * self.sd + self.mean).astype(np.float32)
+
+    def describe(self) -> str:
+        "Where the samples come from, in words."
+        return ("prior: a second-stage VAE (Dai & Wipf 2019) fitted to the training posterior means, "
+                f"{'one per class' if self.vae.config.n_classes else 'unconditional'}")
+
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        "The second VAE's weights (`stage2.*`), `mean` and `sd` as arrays; its config and `gamma` as text."
+        arrays = {f"stage2.{k}": v.numpy() for k, v in self.vae.state_dict().items()}
+        cfg = {k: v for k, v in vars(self.vae.config).items()}
+        return arrays | {"mean": self.mean, "sd": self.sd}, {"config": json.dumps(cfg), "gamma": repr(self.gamma)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, str]) -> "TwoStagePrior":
+        "The prior back from `arrays()`'s output."
+        cfg = json.loads(meta["config"])
+        vae = ExpressionVAE(ExpressionVAEConfig(**(cfg | {"hidden": tuple(cfg["hidden"])})))
+        vae.load_state_dict({k.removeprefix("stage2."): torch.from_numpy(np.array(v)) for k, v in arrays.items()
+                             if k.startswith("stage2.")})
+        return cls(vae.eval(), arrays["mean"], arrays["sd"], float(meta["gamma"]))
+
+PRIOR_KINDS[TwoStagePrior.kind] = TwoStagePrior
+
+# %% ../../nbs/models/04_prior.ipynb #0443d1ed
+def two_stage_log_likelihood(prior: TwoStagePrior, z: np.ndarray, y: np.ndarray | None = None, draws: int = 64,
+                             seed: int = 0) -> float:
+    """Mean log density (nats, a lower bound) of latent points `z` (n, d) of classes `y` (n,) under `prior`, from
+    `draws` importance samples each."""
+    x = torch.from_numpy(((np.asarray(z) - prior.mean) / prior.sd).astype(np.float32))
+    yy, d, g = prior._codes(y, len(x)), x.shape[1], torch.Generator().manual_seed(seed)
+    log2pi = float(np.log(2 * np.pi))
+    with torch.no_grad():
+        mu, logvar = prior.vae.encode(x, yy)
+        lw = []
+        for _ in range(draws):
+            u = reparameterize(mu, logvar, g)
+            err = (x - prior.vae.decode(u, yy)).pow(2).sum(1)
+            log_px = -0.5 * (err / prior.gamma + d * (log2pi + np.log(prior.gamma)))
+            log_pu = -0.5 * (u.pow(2).sum(1) + d * log2pi)
+            log_qu = -0.5 * (((u - mu).pow(2) / logvar.exp() + logvar).sum(1) + d * log2pi)
+            lw.append((log_px + log_pu - log_qu).double().numpy())
+    ll = logsumexp(np.stack(lw), axis=0) - np.log(draws)
+    return float((ll - np.log(prior.sd).sum()).mean())
+
+TwoStagePrior.log_likelihood = two_stage_log_likelihood
+
+# %% ../../nbs/models/04_prior.ipynb #e395293c
+def _train_small(vae: ExpressionVAE, tr: TensorDataset, va: TensorDataset, epochs: int, seed: int,
+                 batch: int = 64, warmup: int = 20, patience: int = 40) -> int:
+    """Fit `vae` on `tr` = (x (n, d), codes (n,)) in float32 on the CPU, early-stopped on `va`'s loss at full KL
+    weight (`epochs` at least `warmup`); restores the best weights, leaves it in eval mode and returns the epochs
+    run."""
+    x, y = tr.tensors
+    opt, g = torch.optim.Adam(vae.parameters(), lr=1e-3), torch.Generator().manual_seed(seed)
+    best, state, since = float("inf"), None, 0
+    for epoch in range(epochs):
+        vae.train()
+        for rows in torch.randperm(len(x), generator=g).split(batch):
+            loss = vae.loss((x[rows], y[rows]), vae.config.beta * min(1.0, (epoch + 1) / warmup))["loss"]
+            opt.zero_grad(); loss.backward(); opt.step()
+        vae.eval()
+        with torch.no_grad(): v = float(vae.loss(va.tensors, vae.config.beta)["loss"])
+        if epoch + 1 < warmup: continue   # the best is taken at full KL weight only
+        if v < best: best, state, since = v, {k: t.clone() for k, t in vae.state_dict().items()}, 0
+        elif (since := since + 1) >= patience: break
+    vae.load_state_dict(state)
+    return epoch + 1
+
+# %% ../../nbs/models/04_prior.ipynb #05e4760b
+def fit_two_stage(z_train: np.ndarray, y_train: np.ndarray | None, z_val: np.ndarray, y_val: np.ndarray | None,
+                  n_classes: int = 0, hidden: tuple[int, ...] = (128, 128), epochs: int = 400,
+                  seed: int = 0) -> TwoStagePrior:
+    """A `TwoStagePrior` on training latent points `z_train` (n, d) of class codes `y_train` (n,) (None and
+    `n_classes` 0: unconditional), early-stopped on `z_val` (m, d); its `info` holds the epochs, the validation
+    log-likelihood (`val_loglik`, nats per point) and N(0, I)'s (`val_loglik_standard`)."""
+    z_train, z_val = np.asarray(z_train, np.float64), np.asarray(z_val, np.float64)
+    mean, sd = z_train.mean(0), z_train.std(0) + 1e-6
+    def data(z, y):
+        x = torch.from_numpy(((z - mean) / sd).astype(np.float32))
+        codes = np.zeros(len(z), int) if y is None else np.asarray(y)
+        return TensorDataset(x, torch.as_tensor(codes, dtype=torch.long))
+    d = z_train.shape[1]
+    tr = data(z_train, y_train)
+    with torch.random.fork_rng():   # seeded here, and the caller's global RNG left as it was
+        torch.manual_seed(seed)
+        vae = ExpressionVAE(ExpressionVAEConfig(n_features=d, latent=d, hidden=tuple(hidden), dropout=0.0,
+                                                n_classes=n_classes))
+        ran = _train_small(vae, tr, data(z_val, y_val), epochs, seed)
+    x, y = tr.tensors
+    with torch.no_grad():
+        gamma = float((vae.decode(vae.encode(x, y)[0], y) - x).pow(2).mean().clamp_min(1e-6))
+    prior = TwoStagePrior(vae, mean, sd, gamma)
+    prior.info = {"kind": "two_stage", "hidden": list(hidden), "epochs": ran,
+                  "val_loglik": round(prior.log_likelihood(z_val, y_val, seed=seed), 4),
+                  "val_loglik_standard": round(standard_log_likelihood(z_val), 4)}
+    return prior
+
+# %% ../../nbs/models/04_prior.ipynb #856041a9
+@dataclass
+class StandardPrior:
+    "N(0, I) over d latent dims, as a prior object (for a run that chose it): `info` says how it was chosen."
+    dims: int
+    info: dict | None = None
+    kind: ClassVar[str] = "standard"
+
+    def sample(self, codes: Sequence[int], seed: int = 0) -> np.ndarray:
+        "One N(0, I) point per entry of `codes` (n,), whatever its class: (n, d) float32."
+        return np.random.default_rng(seed).standard_normal((len(codes), self.dims)).astype(np.float32)
+
+    def log_likelihood(self, z: np.ndarray, y: np.ndarray | None = None) -> float:
+        "Mean log density (nats) of `z` (n, d) under N(0, I)."
+        return standard_log_likelihood(z)
+
+    def describe(self) -> str: return "prior N(0, I)"
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, str]]: return {"dims": np.array([self.dims])}, {}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, str]) -> "StandardPrior":
+        return cls(int(arrays["dims"][0]))
+
+PRIOR_KINDS[StandardPrior.kind] = StandardPrior
 
 # %% ../../nbs/models/04_prior.ipynb #c60061c6
-def prior_table(prior: MixturePrior) -> pd.DataFrame:
-    """The validation log-likelihood (nats per sample, higher fits better) of each candidate prior of `prior`'s choice:
-    one row per mixture size and one for N(0, I), the chosen one marked."""
+_COLUMNS = {"val_loglik": "log-likelihood", "val_detection_auc": "detection AUC", "val_knn_recall": "k-NN recall",
+            "val_closer_to_train": "share closer to train", "val_score": "score (lower is better)",
+            "set_aside": "set aside"}   # a selection's figures (all on validation data), as a table names them
+
+def prior_table(prior) -> pd.DataFrame:
+    """How `prior` was chosen, one row per candidate, the chosen one marked. Chosen on validation data (its `info` has a
+    `selection`, see `advae.pipeline.fit_prior`): each candidate prior's figures there. Otherwise, for a mixture, the
+    validation log-likelihood (nats per sample, higher fits better) of each mixture size and of N(0, I)."""
     i = prior.info or {}
+    if "selection" in i:
+        sel = i["selection"]
+        rows = sel["candidates"] | {f"{k} (reference)": v for k, v in sel.get("reference", {}).items()}
+        df = pd.DataFrame(rows).T.rename(columns=_COLUMNS)
+        df["chosen"] = [name == sel["chosen"] for name in df.index]
+        return df
     rows = {f"mixture, up to {k} a class": v for k, v in i.get("val_loglik", {}).items()}
     rows["N(0, I)"] = i.get("val_loglik_standard")
     df = pd.DataFrame({"validation log-likelihood": rows})

@@ -7,17 +7,15 @@ Docs: https://advae.github.io/advae/models/vae.html.md"""
 # %% ../../nbs/models/00_vae.ipynb #96e383f3
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .prior import MixturePrior, sample_mixture
-
 # %% auto #0
-__all__ = ['MODELS', 'kl_normal', 'reparameterize', 'calibrated_gaussian_nll', 'VAE']
+__all__ = ['LIKELIHOODS', 'MODELS', 'kl_normal', 'reparameterize', 'calibrated_gaussian_nll', 'feature_gaussian_nll', 'VAE']
 
 # %% ../../nbs/models/00_vae.ipynb #157600f7
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -41,6 +39,15 @@ def calibrated_gaussian_nll(x: torch.Tensor, x_mean: torch.Tensor) -> torch.Tens
     var = err.mean().detach().clamp_min(1e-6)
     return 0.5 * (err / var).sum(1) + 0.5 * err.shape[1] * torch.log(var)
 
+# %% ../../nbs/models/00_vae.ipynb #6521ab33
+LIKELIHOODS = ("shared", "feature")   # a model's `likelihood`: one calibrated variance, or one per feature
+
+def feature_gaussian_nll(x: torch.Tensor, x_mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """Per-sample Gaussian NLL (nats, constant dropped) with a variance per feature, `var` shaped like one sample
+    (floored at 1e-6): (n, ...) -> (n,)."""
+    err, v = (x - x_mean).pow(2).flatten(1), var.flatten().clamp_min(1e-6)
+    return 0.5 * (err / v).sum(1) + 0.5 * torch.log(v).sum()
+
 # %% ../../nbs/models/00_vae.ipynb #b4b83386
 MODELS: dict[str, type] = {}   # model kind (the `kind` of its config, as written in weight files) -> VAE subclass
 
@@ -49,7 +56,7 @@ class VAE(nn.Module):
     `encode` and `decode`. x: (n, ...) float32 data; y: (n,) int64 class codes in [0, n_classes), or None for an
     unconditional model; z: (n, latent) float32."""
     config_class: ClassVar[type | None] = None   # a subclass's config dataclass; its `kind` registers the subclass
-    prior: MixturePrior | None = None   # the latent prior fitted after training (`advae.models.prior`); None: N(0, I)
+    prior: Any = None   # the latent prior fitted after training (one of `advae.models.prior`'s); None: N(0, I)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -83,13 +90,29 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x, y)
         return self.decode(reparameterize(mu, logvar), y), mu, logvar
 
+    def init_likelihood(self, shape: tuple[int, ...]) -> None:
+        "For `config.likelihood` = feature, the buffer `feature_var` of one variance per feature of a sample `shape`."
+        if getattr(self.config, "likelihood", "shared") == "feature":
+            self.register_buffer("feature_var", torch.zeros(shape))
+
+    def recon_nll(self, x: torch.Tensor, x_mean: torch.Tensor) -> torch.Tensor:
+        """Per-sample reconstruction NLL (n,) under the model's likelihood; in training, a per-feature model first
+        moves its variances a tenth of the way to this batch's mean squared errors (all the way on the first batch)."""
+        var = getattr(self, "feature_var", None)
+        if var is None: return calibrated_gaussian_nll(x, x_mean)
+        if self.training:
+            with torch.no_grad():
+                b = (x - x_mean).float().pow(2).mean(0)
+                var.copy_(b if not var.any() else 0.9 * var + 0.1 * b)
+        return feature_gaussian_nll(x, x_mean, var)
+
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor | None], kl_weight: float) -> dict[str, torch.Tensor]:
-        """Negative ELBO of `batch` = (x, y), with one posterior draw per sample and a calibrated Gaussian likelihood,
-        plus the draw's reconstruction MSE: {"loss", "recon", "kl", "mse"}, scalar batch means (nats per sample for
-        recon and kl; loss = recon + kl_weight * kl)."""
+        """Negative ELBO of `batch` = (x, y), with one posterior draw per sample and a calibrated Gaussian likelihood
+        (`recon_nll`), plus the draw's reconstruction MSE: {"loss", "recon", "kl", "mse"}, scalar batch means (nats per
+        sample for recon and kl; loss = recon + kl_weight * kl)."""
         x, y = batch
         x_mean, mu, logvar = self(x, y)
-        recon, kl = calibrated_gaussian_nll(x, x_mean).mean(), kl_normal(mu, logvar).mean()
+        recon, kl = self.recon_nll(x, x_mean).mean(), kl_normal(mu, logvar).mean()
         return {"loss": recon + kl_weight * kl, "recon": recon, "kl": kl, "mse": (x - x_mean).pow(2).mean()}
 
     @torch.no_grad()
@@ -105,11 +128,11 @@ class VAE(nn.Module):
     def sample(self, n: int, y: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode `n` draws from the prior, drawn on the CPU from `generator` (or the global RNG), of the classes `y`
         (n,) for a conditional model: decoder means shaped like the data, (n, ...), on the model's device. The prior
-        is the model's fitted `prior` (a mixture per class) when it has one, else N(0, I)."""
+        is the model's fitted `prior` (its `sample(codes, seed)`) when it has one, else N(0, I)."""
         dev = next(self.parameters()).device
         if self.prior is None: z = torch.randn(n, self.config.latent, generator=generator)
         else:
             codes = np.zeros(n, int) if y is None else y.cpu().numpy()
             seed = int(torch.randint(2**62, (1,), generator=generator))
-            z = torch.from_numpy(sample_mixture(self.prior, codes, seed))
+            z = torch.from_numpy(self.prior.sample(codes, seed))
         return self.decode(z.to(dev), None if y is None else y.to(dev))

@@ -74,7 +74,8 @@ class MRIModel(ModelConfig):
 
     def vae_config(self, size: int, n_classes: int) -> MRIVAEConfig:
         "The network's config for slices of `size` pixels and `n_classes` label classes."
-        return MRIVAEConfig(size=size, latent=self.latent, widths=self.widths, beta=self.beta, n_classes=n_classes)
+        return MRIVAEConfig(size=size, latent=self.latent, widths=self.widths, beta=self.beta, n_classes=n_classes,
+                            likelihood=self.likelihood)
 
 # %% ../../nbs/mri/03_pipeline.ipynb #6321bdb6
 @dataclass
@@ -540,7 +541,6 @@ class MRIModality(Modality):
     flags = {"metadata": "data.metadata"}
     stage_options = {"evaluate": ("metadata",), "generate": ("posterior",)}
     unit, few = "slices", 20
-    grid_rank = {"val_mse": "low", "val_ssim": "high"}
     controls = {"mean_slice": "negative"}   # the collapsed generator: the mean training slice (of each class)
 
     def add_arguments(self, p, stage):
@@ -559,6 +559,7 @@ class MRIModality(Modality):
     def datasets(self, run): return datasets(run)
     def build_model(self, run): return MRIVAE(run.config.model.vae_config(run.config.data.size, len(run.classes())))
     def augment(self, run): return augment_slices if run.config.data.augment else None
+    def model_features(self, x): return _pool(x.reshape(len(x), x.shape[-2], x.shape[-1]))
     def sampler(self, run, model, folder=None, posterior=False): return SliceSampler(run, model, posterior)
 
     def write_synthetic(self, run, x, labels, stem, seed, sidecar, label=None, sampler=None):

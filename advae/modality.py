@@ -274,7 +274,7 @@ class Modality:
         return {"val_mse": float((rec - x).pow(2).mean())}
 
 # %% ../nbs/modality.ipynb #d72c3cbe
-BUILTIN = {"gene": "advae.gene.pipeline:GENE", "mri": "advae.mri.pipeline:MRI"}
+BUILTIN = {"gene": "advae.gene.pipeline:GENE", "mri": "advae.mri.pipeline:MRI", "eeg": "advae.eeg.pipeline:EEG"}
 _registered: dict[str, Modality] = {}
 
 def register(m: Modality) -> Modality:

@@ -99,6 +99,13 @@ def rows() -> list[tuple[str, str, str, str, str]]:
         out.append(("MRI spatial VAE + diffusion prior (experimental)", f"cpu, {t['threads']} thread(s)",
                     "time to its validation plateau, then the prior",
                     f"{t['plateau']['seconds']} s (epoch {t['plateau']['epoch']}) + prior {t['fit_prior_s']} s", ""))
+    for r in load("eeg*.json"):
+        pre, dev = r["preprocess"], where(r)
+        out.append(("EEG preprocessing (real EEG as a BIDS cohort)", dev,
+                    f"{pre['channels']} channels from {pre['input_hz']} Hz to 2-s epochs at 128 Hz",
+                    f"{pre['epochs_per_s']:.0f} epochs/s", ""))
+        for name, t in r["train"].items():
+            out.append(("EEG training (real EEG, default EEGVAE)", dev, f"{name}, batch 32", f"{t['epochs_per_s']:.0f} epochs/s", ""))
     out += equivalence()
     for r in load("mri_compile*.json"):
         out += compile_rows(r)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 RESULTS = Path(__file__).resolve().parents[1]/"benchmarks"/"results"
-BENCH_CPU = ("evaluation.json", "mri_preprocess_cpu.json", "mri_train_cpu.json", "expression_scale.json")   # what `make bench` writes
+BENCH_CPU = ("evaluation.json", "mri_preprocess_cpu.json", "mri_train_cpu.json", "expression_scale.json", "eeg_cpu.json")   # what `make bench` writes
 
 
 def _load(name: str, file: str):
@@ -29,7 +29,8 @@ def test_every_result_file_gives_rows():
     kinds = {json.loads(p.read_text())["benchmark"] for p in RESULTS.glob("*.json")}
     want = {"evaluation": "evaluation", "mri_preprocess": "MRI preprocessing", "mri_train": "MRI training step",
             "expression_scale": "expression at scale", "mri_seeds": "MRI CPU vs GPU", "mri_compile": "MRI training step variants",
-            "mri_spatial": "MRI spatial VAE", "defaults_gene": "defaults chosen on validation data (gene)"}
+            "mri_spatial": "MRI spatial VAE", "defaults_gene": "defaults chosen on validation data (gene)",
+            "eeg": "EEG training"}
     assert kinds <= set(want), f"a result kind the table does not know: {kinds - set(want)}"
     gpu = any("cuda" in p.name for p in RESULTS.glob("mri_train*.json"))   # the seed spread shows only beside a GPU run
     missing = [k for k in kinds if want[k] not in names and (k != "mri_seeds" or gpu)]

@@ -294,9 +294,9 @@ def test_sidebar_lists_every_notebook(built):
 # The sidebar in reading order: the top level, then what each section holds (a package's section: its index page,
 # then its notebooks in their numbered order)
 TOP = ["index.html", "architecture.html", "core", "models", "training", "evaluation", "baselines.html", "Engine",
-       "gene", "mri", "Reports"]
+       "gene", "mri", "eeg", "Reports"]
 SECTIONS = {"Engine": ["modality.html", "pipeline.html", "cli.html", "main.html"],
-            "Reports": ["report.html", "run_gene.html", "run_mri.html"]}
+            "Reports": ["report.html", "run_gene.html", "run_mri.html", "run_eeg.html"]}
 
 
 def test_sidebar_order(built):

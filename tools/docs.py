@@ -101,8 +101,8 @@ SIDEBAR = (
     "index", "architecture",
     "core/", "models/", "training/", "evaluation/", "baselines",
     ("Engine", ("modality", "pipeline", "cli", "main")),
-    "gene/", "mri/",
-    ("Reports", ("report", "run_gene", "run_mri")),
+    "gene/", "mri/", "eeg/",
+    ("Reports", ("report", "run_gene", "run_mri", "run_eeg")),
 )
 TITLES = {"index": "Home"}  # sidebar text for pages whose title reads badly there; a folder's index is "overview"
 

@@ -22,24 +22,40 @@ __all__ = ['parse_selection', 'cell_text', 'missing_column', 'select_rows']
 _COMPARISON = re.compile(r"""\s*(?P<col>`[^`]+`|[^\s<>=!'"`]+)\s*(?P<op>>=|<=|==|!=|>|<)\s*"""
                          r"""(?P<val>'[^']*'|"[^"]*"|[^\s'"<>=!`]+)\s*""")
 _JOINER = re.compile(r"(and|or)\s+", re.I)
+_IN = re.compile(r"""\s*(?P<col>`[^`]+`|[^\s<>=!'"`(]+)\s+in\s*\((?P<vals>[^)]*)\)\s*""", re.I)
+_VALUE = re.compile(r"""\s*(?P<val>'[^']*'|"[^"]*"|[^\s,'"()]+)\s*(,|$)""")
+
+def _value(raw: str, expr: str, hint: str) -> float | str:
+    "A quoted string without its quotes, or a number."
+    if raw[0] in "'\"": return raw[1:-1]
+    try: return float(raw)
+    except ValueError:
+        raise AdvaeError(f"cannot parse the selection {expr!r}: {raw!r} is neither a number nor a quoted string; "
+                         f"{hint}") from None
+
+def _values(text: str, expr: str, hint: str) -> tuple:
+    "The comma-separated values inside `in (...)`."
+    out, pos = [], 0
+    while pos < len(text.rstrip()):
+        m = _VALUE.match(text, pos)
+        if not m: raise AdvaeError(f"cannot parse the selection {expr!r} at {text[pos:].strip()!r}: {hint}")
+        out.append(_value(m.group("val"), expr, hint)); pos = m.end()
+    if not out: raise AdvaeError(f"cannot parse the selection {expr!r}: 'in ()' lists no value; {hint}")
+    return tuple(out)
 
 def parse_selection(expr: str) -> list[list[tuple[str, str, float | str]]]:
-    "Parse a selection into OR-groups of AND-ed `(column, op, value)` comparisons; value is a float or a str."
+    """Parse a selection into OR-groups of AND-ed `(column, op, value)` comparisons; value is a float or a str (for op
+    'in', a tuple of them)."""
     hint = ("expected COLUMN OP VALUE joined by and/or, e.g. \"CDR >= 0.5 and Age > 60\"; quote text values, "
             "e.g. \"M/F == 'F'\"")
     if not isinstance(expr, str) or not expr.strip(): raise AdvaeError(f"empty selection expression; {hint}")
     groups, pos = [[]], 0
     while True:
-        m = _COMPARISON.match(expr, pos)
-        if not m: raise AdvaeError(f"cannot parse the selection {expr!r} at {expr[pos:].strip()!r}: {hint}")
-        col, op, raw = m.group("col").strip("`"), m.group("op"), m.group("val")
-        if raw[0] in "'\"": val = raw[1:-1]
+        if m := _IN.match(expr, pos): groups[-1].append((m.group("col").strip("`"), "in", _values(m.group("vals"), expr, hint)))
         else:
-            try: val = float(raw)
-            except ValueError:
-                raise AdvaeError(f"cannot parse the selection {expr!r}: {raw!r} is neither a number nor a quoted "
-                                 f"string; {hint}") from None
-        groups[-1].append((col, op, val))
+            m = _COMPARISON.match(expr, pos)
+            if not m: raise AdvaeError(f"cannot parse the selection {expr!r} at {expr[pos:].strip()!r}: {hint}")
+            groups[-1].append((m.group("col").strip("`"), m.group("op"), _value(m.group("val"), expr, hint)))
         pos = m.end()
         if pos == len(expr): return groups
         j = _JOINER.match(expr, pos)
@@ -65,7 +81,8 @@ _OPS: dict[str, Callable] = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= 
                              "!=": lambda a, b: a != b, ">": lambda a, b: a > b, "<": lambda a, b: a < b}
 
 def _compare(meta: pd.DataFrame, col: str, op: str, val: float | str) -> pd.Series:
-    "One comparison as a boolean Series over the rows of `meta`; missing values are False."
+    "One comparison as a boolean Series over the rows of `meta`; missing values are False. 'in': any of the values."
+    if op == "in": return pd.concat([_compare(meta, col, "==", v) for v in val], axis=1).any(axis=1)
     if col not in meta.columns: raise missing_column(meta, col)
     s = meta[col]
     if isinstance(val, float):

@@ -13,7 +13,7 @@ from typing import ClassVar, Sequence
 import torch
 import torch.nn as nn
 from ..core.errors import AdvaeError
-from .vae import LIKELIHOODS, VAE
+from .vae import VAE, check_settings
 
 # %% auto #0
 __all__ = ['MRIVAEConfig', 'ResBlock', 'downsampler', 'MRIVAE']
@@ -31,15 +31,11 @@ class MRIVAEConfig:
     kind: ClassVar[str] = "MRIVAE"
 
     def __post_init__(self):
-        if self.latent < 1: raise AdvaeError(f"latent must be >= 1, got {self.latent}")
+        check_settings(self)
         if not self.widths or min(self.widths) < 1:
             raise AdvaeError(f"widths must be positive channel counts, got {self.widths}")
         if self.size % (2 ** len(self.widths)) or self.size < 2 ** len(self.widths):
             raise AdvaeError(f"size {self.size} must be a multiple of {2 ** len(self.widths)} (2 ** number of widths)")
-        if self.beta <= 0: raise AdvaeError(f"beta must be > 0, got {self.beta}")
-        if self.n_classes < 0: raise AdvaeError(f"n_classes must be >= 0, got {self.n_classes}")
-        if self.likelihood not in LIKELIHOODS:
-            raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
 # %% ../../nbs/models/02_conv.ipynb #523354a6
 def _gn(c: int) -> nn.GroupNorm:
@@ -48,11 +44,13 @@ def _gn(c: int) -> nn.GroupNorm:
 
 # %% ../../nbs/models/02_conv.ipynb #da874d99
 class ResBlock(nn.Module):
-    "Two 3x3 convolutions with GroupNorm and SiLU, plus the identity: (n, c, h, w) -> (n, c, h, w)."
-    def __init__(self, c: int):
+    """Two 3x3 convolutions with GroupNorm and SiLU, plus the identity: (n, c, h, w) -> (n, c, h, w); with `dim` 1,
+    width-3 convolutions along time: (n, c, t) -> (n, c, t)."""
+    def __init__(self, c: int, dim: int = 2):
         super().__init__()
-        self.body = nn.Sequential(_gn(c), nn.SiLU(), nn.Conv2d(c, c, 3, padding=1),
-                                  _gn(c), nn.SiLU(), nn.Conv2d(c, c, 3, padding=1))
+        conv = {1: nn.Conv1d, 2: nn.Conv2d}[dim]
+        self.body = nn.Sequential(_gn(c), nn.SiLU(), conv(c, c, 3, padding=1),
+                                  _gn(c), nn.SiLU(), conv(c, c, 3, padding=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor: return x + self.body(x)
 

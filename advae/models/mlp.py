@@ -13,7 +13,7 @@ from typing import ClassVar
 import torch
 import torch.nn as nn
 from ..core.errors import AdvaeError
-from .vae import LIKELIHOODS, VAE
+from .vae import VAE, check_settings
 
 # %% auto #0
 __all__ = ['ExpressionVAEConfig', 'ExpressionVAE']
@@ -32,15 +32,11 @@ class ExpressionVAEConfig:
     kind: ClassVar[str] = "ExpressionVAE"
 
     def __post_init__(self):
-        for k in ("n_features", "latent"):
-            if getattr(self, k) < 1: raise AdvaeError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if self.n_features < 1: raise AdvaeError(f"n_features must be >= 1, got {self.n_features}")
+        check_settings(self)
         if not self.hidden or min(self.hidden) < 1:
             raise AdvaeError(f"hidden must be a list of positive widths, got {self.hidden}")
         if not 0 <= self.dropout < 1: raise AdvaeError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.beta <= 0: raise AdvaeError(f"beta must be > 0, got {self.beta}")
-        if self.n_classes < 0: raise AdvaeError(f"n_classes must be >= 0, got {self.n_classes}")
-        if self.likelihood not in LIKELIHOODS:
-            raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
 # %% ../../nbs/models/01_mlp.ipynb #1c961f27
 def _mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:

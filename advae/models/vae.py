@@ -14,8 +14,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..core.errors import AdvaeError
+
 # %% auto #0
-__all__ = ['LIKELIHOODS', 'MODELS', 'kl_normal', 'reparameterize', 'calibrated_gaussian_nll', 'feature_gaussian_nll', 'VAE']
+__all__ = ['LIKELIHOODS', 'MODELS', 'kl_normal', 'reparameterize', 'calibrated_gaussian_nll', 'feature_gaussian_nll',
+           'check_settings', 'VAE']
 
 # %% ../../nbs/models/00_vae.ipynb #157600f7
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -47,6 +50,16 @@ def feature_gaussian_nll(x: torch.Tensor, x_mean: torch.Tensor, var: torch.Tenso
     (floored at 1e-6): (n, ...) -> (n,)."""
     err, v = (x - x_mean).pow(2).flatten(1), var.flatten().clamp_min(1e-6)
     return 0.5 * (err / v).sum(1) + 0.5 * torch.log(v).sum()
+
+# %% ../../nbs/models/00_vae.ipynb #19d627a7
+def check_settings(cfg) -> None:
+    """An `AdvaeError` unless a model config `cfg` has latent >= 1, beta > 0, n_classes >= 0 and a likelihood in
+    `LIKELIHOODS`."""
+    if cfg.latent < 1: raise AdvaeError(f"latent must be >= 1, got {cfg.latent}")
+    if cfg.beta <= 0: raise AdvaeError(f"beta must be > 0, got {cfg.beta}")
+    if cfg.n_classes < 0: raise AdvaeError(f"n_classes must be >= 0, got {cfg.n_classes}")
+    if cfg.likelihood not in LIKELIHOODS:
+        raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {cfg.likelihood!r}")
 
 # %% ../../nbs/models/00_vae.ipynb #b4b83386
 MODELS: dict[str, type] = {}   # model kind (the `kind` of its config, as written in weight files) -> VAE subclass

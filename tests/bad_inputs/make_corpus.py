@@ -3,7 +3,9 @@
 `python tests/bad_inputs/make_corpus.py` (re)writes every file of the corpus and its README.md from a fixed
 seed, so the committed files are byte for byte what this script writes (a test checks that). `CASES` says,
 for each case, the command line, the file or folder the one-line error must name, and what else it must say.
-Each MRI case is a folder (`advae mri run --data <folder>`); volumes are 24^3, small enough to commit."""
+Each MRI case is a folder (`advae mri run --data <folder>`); volumes are 24^3, small enough to commit. Each EEG case
+is a file, a folder or a BIDS dataset of SIMULATED BrainVision recordings (float32, 2-3 channels, a few seconds at
+100 Hz): bad inputs need no real signal."""
 from __future__ import annotations
 
 import gzip
@@ -36,6 +38,10 @@ def _gene(data, *more) -> tuple:
 
 def _mri(data, *more) -> tuple:
     return ("mri", "run", "--data", data, *more, "--set", "workers=1")
+
+
+def _eeg(data, *more) -> tuple:
+    return ("eeg", "run", "--data", data, *more)
 
 
 CASES = [
@@ -134,6 +140,21 @@ CASES = [
          ("'AD' (2), 'CN' (2)", "drop or merge")),
     Case("mri-pilot-too-few-slices", "2 volumes with 4 slices each: 2 blocks of slices cannot be split (refused before slicing)",
          _mri(F("mri/good"), "--set", "n_slices=4"), F("mri/good"), ("2 blocks of 5 adjacent slices", "--no-holdout")),
+    # EEG recordings (simulated BrainVision files) and BIDS datasets
+    Case("eeg-not-eeg", "a text file named .edf", _eeg(F("eeg/not_eeg.edf")), F("eeg/not_eeg.edf"), ("not an EEG recording",)),
+    Case("eeg-channels-differ", "two recordings with no channel in common", _eeg(F("eeg/channels_differ")),
+         F("eeg/channels_differ/a.vhdr"), ("share no EEG channel",)),
+    Case("eeg-shorter-than-an-epoch", "a recording of 1.5 s; epochs are 2 s", _eeg(F("eeg/short")), F("eeg/short/rec.vhdr"),
+         ("shorter than one epoch",)),
+    Case("eeg-nan", "a recording with NaN values", _eeg(F("eeg/nan")), F("eeg/nan/rec.vhdr"), ("NaN", "Cz")),
+    Case("eeg-flat-channel", "a recording with a flat (constant) channel", _eeg(F("eeg/flat")), F("eeg/flat/rec.vhdr"), ("flat", "Pz")),
+    Case("eeg-impossible-rate", "a recording sampled at 2 Hz", _eeg(F("eeg/slow")), F("eeg/slow/rec.vhdr"), ("sampling rate",)),
+    Case("eeg-label-missing", "--label Group, but participants.tsv has no Group column", _eeg(F("eeg/bids_no_label"), "--label", "Group"),
+         F("eeg/bids_no_label/participants.tsv"), ("'Group'",)),
+    Case("eeg-subject-missing", "a subject with a recording but no participants.tsv row", _eeg(F("eeg/bids_missing_subject"), "--label", "Group"),
+         F("eeg/bids_missing_subject/participants.tsv"), ("sub-04", "'Group'")),
+    Case("eeg-label-one-class", "every subject is in Group A: a conditional model needs two classes",
+         _eeg(F("eeg/bids_one_class"), "--label", "Group"), F("eeg/bids_one_class/participants.tsv"), ("single class", "'Group'")),
     Case("mri-select-bad-column", "--select on a column the metadata does not have",
          _mri(F("mri/good"), "--metadata", F("mri/metadata_one_class.csv"), "--select", "MMSE > 20"), F("mri/metadata_one_class.csv"), ("'MMSE'",)),
 ]
@@ -189,6 +210,36 @@ def _analyze_header(shape, dtype=np.int16) -> bytes:
     h = nib.AnalyzeHeader()
     h.set_data_shape(shape); h.set_data_dtype(dtype); h.set_zooms((1.0,) * len(shape))
     return h.binaryblock
+
+
+def _brainvision(stem: str, x: np.ndarray, sfreq: float, channels) -> dict[str, bytes]:
+    "A BrainVision recording, `x` (channels, samples) in microvolts as float32: the bytes of its three files by path."
+    name = PurePosixPath(stem).name
+    hdr = ["Brain Vision Data Exchange Header File Version 1.0", "", "[Common Infos]", "Codepage=UTF-8", f"DataFile={name}.eeg",
+           f"MarkerFile={name}.vmrk", "DataFormat=BINARY", "DataOrientation=MULTIPLEXED", f"NumberOfChannels={len(channels)}",
+           f"SamplingInterval={1e6 / sfreq:g}", "", "[Binary Infos]", "BinaryFormat=IEEE_FLOAT_32", "", "[Channel Infos]"]
+    hdr += [f"Ch{i + 1}={c},,1,µV" for i, c in enumerate(channels)]
+    mrk = ["Brain Vision Data Exchange Marker File, Version 1.0", "", "[Common Infos]", "Codepage=UTF-8", f"DataFile={name}.eeg",
+           "", "[Marker Infos]"]
+    return {f"{stem}.vhdr": ("\n".join(hdr) + "\n").encode(), f"{stem}.vmrk": ("\n".join(mrk) + "\n").encode(),
+            f"{stem}.eeg": np.ascontiguousarray(np.asarray(x, np.float32).T, "<f4").tobytes()}
+
+
+def _eeg_signal(channels: int = 3, seconds: float = 3.0, sfreq: float = 100.0, seed: int = 0) -> np.ndarray:
+    "A SIMULATED recording (channels, samples) in microvolts: a 10 Hz rhythm in noise."
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sfreq)) / sfreq
+    return np.stack([10 * np.sin(2 * np.pi * 10 * t + i) + 5 * rng.standard_normal(len(t)) for i in range(channels)]).round(2)
+
+
+def _bids(root: str, groups: dict[str, str], participants: list[str] | None = None, columns=("Group", "Age")) -> dict[str, bytes]:
+    "A BIDS dataset of simulated recordings (`groups`: subject -> Group); participants.tsv lists `participants` (default all)."
+    out = {f"{root}/dataset_description.json": json.dumps({"Name": "advae bad-input case (simulated)", "BIDSVersion": "1.8.0"}).encode()}
+    rows = [[f"sub-{s}", *([groups.get(s, "A")] if "Group" in columns else []), 70] for s in (participants or groups)]
+    out[f"{root}/participants.tsv"] = _tsv(["participant_id", *columns], rows)
+    for i, s in enumerate(groups):
+        out |= _brainvision(f"{root}/sub-{s}/eeg/sub-{s}_task-rest_eeg", _eeg_signal(2, 3.0, seed=i), 100.0, ["Fz", "Cz"])
+    return out
 
 
 def files() -> dict[str, bytes | None]:
@@ -259,6 +310,19 @@ def files() -> dict[str, bytes | None]:
     out["mri/metadata_no_match.csv"] = b"ID,CDR\nOAS1_0001_MR1,0\nOAS1_0002_MR1,0.5\n"
     out["mri/metadata_duplicated.csv"] = b"ID,CDR\nsubj1,0\nsubj2,0.5\nsubj1,1\n"
     out["mri/metadata_one_class.csv"] = b"ID,CDR\nsubj1,0.5\nsubj2,0.5\n"
+    # EEG
+    out["eeg/not_eeg.edf"] = b"this is a note, not a recording\n" * 8
+    out |= _brainvision("eeg/channels_differ/a", _eeg_signal(2), 100.0, ["Fz", "Cz"])
+    out |= _brainvision("eeg/channels_differ/b", _eeg_signal(2, seed=1), 100.0, ["O1", "O2"])
+    out |= _brainvision("eeg/short/rec", _eeg_signal(2, 1.5), 100.0, ["Fz", "Cz"])
+    nan = _eeg_signal(3); nan[1, 40:45] = np.nan
+    out |= _brainvision("eeg/nan/rec", nan, 100.0, ["Fz", "Cz", "Pz"])
+    flat = _eeg_signal(3); flat[2] = 7.0
+    out |= _brainvision("eeg/flat/rec", flat, 100.0, ["Fz", "Cz", "Pz"])
+    out |= _brainvision("eeg/slow/rec", _eeg_signal(2, 30, 2.0), 2.0, ["Fz", "Cz"])
+    out |= _bids("eeg/bids_no_label", dict.fromkeys(["01", "02", "03", "04"], "A"), columns=("Age",))
+    out |= _bids("eeg/bids_missing_subject", {"01": "A", "02": "C", "03": "A", "04": "C"}, participants=["01", "02", "03"])
+    out |= _bids("eeg/bids_one_class", dict.fromkeys(["01", "02", "03", "04"], "A"))
     return out
 
 
@@ -277,9 +341,9 @@ def readme() -> str:
 
 
 def write(root: Path = HERE) -> list[Path]:
-    "Write the corpus under `root` (replacing its gene/, mri/ and config/ folders); returns the files written."
+    "Write the corpus under `root` (replacing its gene/, mri/, config/ and eeg/ folders); returns the files written."
     root = Path(root)
-    for d in ("gene", "mri", "config"): shutil.rmtree(root/d, ignore_errors=True)
+    for d in ("gene", "mri", "config", "eeg"): shutil.rmtree(root/d, ignore_errors=True)
     written = []
     for rel, data in {**files(), "README.md": readme().encode()}.items():
         p = root/rel

@@ -50,6 +50,7 @@ def test_every_generator_answers_the_four_questions_with_band_power_errors(bids_
         e = b["synthetic"]["eeg"]
         assert set(e["band_power_error"]["median_by_band"]) == {"delta", "theta", "alpha", "beta", "gamma"}, name
         assert 0 <= b["synthetic"]["detection_auc"] <= 1 and 0 <= b["privacy"]["mia_auc"] <= 1, name
+        assert b["synthetic"]["fid"] >= 0, name
     assert "tstr" in m["utility"]
     # the surrogates keep the training epochs' spectra: their band power is far closer to real than the collapsed mean's
     err = lambda k: sets[k]["synthetic"]["eeg"]["band_power_error"]["median"]

@@ -20,6 +20,7 @@ from ..core.errors import AdvaeError, errors_about, log
 from ..core.io import atomic_path, read_json, read_safetensors, write_json, write_safetensors
 from ..core.runs import MIN_TEST, RunDir, check_split, encode_labels, split_samples
 from ..core.select import select_rows
+from ..evaluation.fidelity import frechet_distance
 from ..evaluation.space import fit_embedding
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
 from ..models import EEGVAE, EEGVAEConfig, load_model
@@ -468,9 +469,11 @@ def eval_data(run: EEGRun, model: EEGVAE, data: str | None = None) -> EvalData:
             "n_train_epochs": int(len(part["train"])), "n_val_epochs": int(len(part["val"])), "split": s["how"],
             "label": s["label"], "classes": classes, "channels": s["channels"], "sfreq": sfreq,
             "subjects": {k: len(set(np.array(s["subject"])[r])) for k, r in part.items()}}
+    y_codes = encode_labels(y_test, classes)[0] if classes else None
     extra = {"model": model, "seed": run.config.seed, "shape": (c, t), "sfreq": sfreq, "channels": s["channels"],
+             "classes": classes, "F_te": _encode(model, Z["test"], y_codes),
              "scaler": scaler, "test_scaled": Z["test"], "train_scaled": Z["train"],
-             "y": encode_labels(y_test, classes)[0] if classes else None,
+             "y": y_codes,
              "y_train": codes[part["train"]] if classes else None,
              "k": min(run.config.model.latent, len(part["train"]) - 1), "data": info}
     flat = lambda z: z.reshape(len(z), -1)
@@ -509,9 +512,13 @@ def reconstruction(run: EEGRun, model: EEGVAE, ev: EvalData) -> dict:
 
 # %% ../../nbs/eeg/03_pipeline.ipynb #37d2185c
 def synthetic_metrics(ev: EvalData, name: str, x: np.ndarray, labels: list[str] | None) -> dict:
-    "EEG figures of epochs `x` (n, c, t) in microvolts against the held-out epochs."
-    real = ev.extra["scaler"].inverse(ev.extra["test_scaled"])
-    return {"eeg": eeg_figures(real, np.asarray(x, np.float32), ev.extra["sfreq"], ev.extra["channels"])}
+    """EEG figures of epochs `x` (n, c, t) in microvolts, of classes `labels`, against the held-out epochs, and their
+    Fréchet distance in the run's encoder space (`fid`)."""
+    sc, classes = ev.extra["scaler"], ev.extra["classes"]
+    real, x = sc.inverse(ev.extra["test_scaled"]), np.asarray(x, np.float32)
+    codes = encode_labels(labels, classes)[0] if classes and labels is not None else None
+    F = _encode(ev.extra["model"], sc.transform(x), codes)
+    return {"eeg": eeg_figures(real, x, ev.extra["sfreq"], ev.extra["channels"]), "fid": frechet_distance(ev.extra["F_te"], F)}
 
 # %% ../../nbs/eeg/03_pipeline.ipynb #f1b2be24
 def utility_features(x: np.ndarray, shape: tuple[int, int], sfreq: float, blocks: int = 25) -> np.ndarray:

@@ -14,7 +14,7 @@ modality and every generator."""
 from .stats import corr_similarity, ks_statistics, share_different, synthetic_metrics
 from .space import fit_embedding, subsample
 from .fidelity import (
-    alpha_precision_beta_recall, boot_sd, bootstrap_counts, coverage, detection_auc, mmd_rbf, prdc,
+    alpha_precision_beta_recall, boot_sd, bootstrap_counts, coverage, detection_auc, frechet_distance, mmd_rbf, prdc,
     wasserstein_per_feature, weighted_auc, whiten)
 from .privacy import PRIVACY_LIMIT, copy_generator, privacy_warning
 from .utility import (

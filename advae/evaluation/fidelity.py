@@ -28,7 +28,7 @@ from .space import subsample
 
 # %% auto #0
 __all__ = ['wasserstein_per_feature', 'bootstrap_counts', 'boot_sd', 'weighted_auc', 'mmd_rbf', 'detection_auc', 'whiten',
-           'alpha_precision_beta_recall', 'prdc', 'coverage', 'fidelity']
+           'alpha_precision_beta_recall', 'prdc', 'coverage', 'fidelity', 'frechet_distance']
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #f2bf1800
 def wasserstein_per_feature(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -306,3 +306,20 @@ def fidelity(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, n_boot: int
             "wasserstein_mean": float(wasserstein_per_feature(real, synthetic).mean()),
             "sd_ratio_median_shared_space": float(np.median(synthetic.std(0) / np.maximum(real.std(0), 1e-12))),
             "corr_similarity_shared_space": corr_similarity(real, synthetic), "alpha_beta_curves": ab["curves"]}
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #e5103cf6
+def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
+    """Fréchet distance between Gaussian fits of feature sets `f1` (n, d) and `f2` (m, d), n, m >= 2.
+
+    A float >= 0, in squared feature units."""
+    a, b = np.asarray(f1, np.float64), np.asarray(f2, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+        raise AdvaeError(f"frechet_distance needs two feature sets (n, d) with the same d and n >= 2, "
+                         f"got {a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()): raise AdvaeError("features contain NaN or infinite values")
+    s1, s2 = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    w, v = np.linalg.eigh(s1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T                                 # S1^(1/2)
+    ev = np.linalg.eigvalsh(root1 @ s2 @ root1)
+    d = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(ev, 0, None)).sum()
+    return float(max(d, 0.0))

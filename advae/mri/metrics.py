@@ -20,12 +20,13 @@ from scipy import ndimage, stats
 
 from ..core.errors import AdvaeError
 from ..core.plots import save_figure
+from ..evaluation.fidelity import frechet_distance
 
 # %% auto #0
 __all__ = ['Images', 'SSIM_WINDOW', 'SSIM_SIGMA', 'SSIM_K1', 'SSIM_K2', 'MS_SSIM_WINDOW', 'Reconstructor', 'phantom_slices',
            'as_images', 'ssim_map', 'ssim', 'psnr', 'ms_ssim', 'foreground_mask', 'reconstruction_metrics',
            'mean_slice_baseline', 'pca_baseline', 'nearest_real', 'nearest_ssim', 'ms_ssim_diversity',
-           'frechet_distance', 'intensity_effect_sizes', 'plot_slices', 'plot_intensity_histograms']
+           'intensity_effect_sizes', 'plot_slices', 'plot_intensity_histograms']
 
 # %% ../../nbs/mri/02_metrics.ipynb #2c12cd95
 def phantom_slices(n: int, size: int = 128, seed: int = 0) -> np.ndarray:
@@ -334,23 +335,6 @@ def ms_ssim_diversity(x: Images, n_pairs: int = 200, seed: int = 0, data_range: 
     if len(t) < 2: raise AdvaeError(f"diversity needs at least 2 slices, got {len(t)}")
     i, j = _distinct_pairs(len(t), n_pairs, seed)
     return float(ms_ssim(t[torch.as_tensor(i)], t[torch.as_tensor(j)], data_range, low).mean())
-
-# %% ../../nbs/mri/02_metrics.ipynb #f56d4fbd
-def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
-    """Fréchet distance between Gaussian fits of feature sets `f1` (n, d) and `f2` (m, d), n, m >= 2.
-
-    A float >= 0, in squared feature units."""
-    a, b = np.asarray(f1, np.float64), np.asarray(f2, np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
-        raise AdvaeError(f"frechet_distance needs two feature sets (n, d) with the same d and n >= 2, "
-                         f"got {a.shape} and {b.shape}")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()): raise AdvaeError("features contain NaN or infinite values")
-    s1, s2 = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    w, v = np.linalg.eigh(s1)
-    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T                                 # S1^(1/2)
-    ev = np.linalg.eigvalsh(root1 @ s2 @ root1)
-    d = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(ev, 0, None)).sum()
-    return float(max(d, 0.0))
 
 # %% ../../nbs/mri/02_metrics.ipynb #b43059e6
 def intensity_effect_sizes(real: Images, other: Images, n: int = 20000, seed: int = 0, mask: bool = True,

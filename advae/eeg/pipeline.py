@@ -542,7 +542,7 @@ def verdict(m: dict) -> list[str]:
     if s:
         word = "lower than" if v < s["median"] else "NOT lower than"
         lines.append(f"VAE median relative band-power error {v:.3f} is {word} the phase-randomised surrogates' "
-                     f"{s['median']:.3f} (they keep each training epoch's spectrum exactly: a strong baseline)")
+                     f"{s['median']:.3f} (they keep each training epoch's FFT amplitudes: the classical baseline)")
     return lines
 
 # %% ../../nbs/eeg/03_pipeline.ipynb #b92fe91f

@@ -472,7 +472,7 @@ def eval_data(run: EEGRun, model: EEGVAE, data: str | None = None) -> EvalData:
     y_codes = encode_labels(y_test, classes)[0] if classes else None
     extra = {"model": model, "seed": run.config.seed, "shape": (c, t), "sfreq": sfreq, "channels": s["channels"],
              "classes": classes, "F_te": _encode(model, Z["test"], y_codes),
-             "scaler": scaler, "test_scaled": Z["test"], "train_scaled": Z["train"],
+             "scaler": scaler, "test_scaled": Z["test"], "train_scaled": Z["train"], "test_uv": scaler.inverse(Z["test"]),
              "y": y_codes,
              "y_train": codes[part["train"]] if classes else None,
              "k": min(run.config.model.latent, len(part["train"]) - 1), "data": info}
@@ -515,7 +515,7 @@ def synthetic_metrics(ev: EvalData, name: str, x: np.ndarray, labels: list[str] 
     """EEG figures of epochs `x` (n, c, t) in microvolts, of classes `labels`, against the held-out epochs, and their
     Fréchet distance in the run's encoder space (`fid`)."""
     sc, classes = ev.extra["scaler"], ev.extra["classes"]
-    real, x = sc.inverse(ev.extra["test_scaled"]), np.asarray(x, np.float32)
+    real, x = ev.extra["test_uv"], np.asarray(x, np.float32)
     codes = encode_labels(labels, classes)[0] if classes and labels is not None else None
     F = _encode(ev.extra["model"], sc.transform(x), codes)
     return {"eeg": eeg_figures(real, x, ev.extra["sfreq"], ev.extra["channels"]), "fid": frechet_distance(ev.extra["F_te"], F)}
@@ -550,7 +550,7 @@ def plots(run: EEGRun, m: dict, ev: EvalData, units: dict, labels: list[str] | N
     """Power spectra per channel, band-power scalp maps per class (three or more positioned channels), example traces
     and reconstructions: `spectra.png`, `topomaps.png`, `traces.png` and `reconstructions.png` in `folder`."""
     sc, sfreq, ch = ev.extra["scaler"], ev.extra["sfreq"], ev.extra["channels"]
-    real = sc.inverse(ev.extra["test_scaled"])
+    real = ev.extra["test_uv"]
     sets = {"real (held out)": real, "VAE": units["VAE"]}
     sets |= {n: units[n] for n in ("phase_randomised", "gaussian_pca") if n in units}
     plot_spectra(sets, sfreq, ch, folder/"spectra.png")

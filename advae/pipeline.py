@@ -34,12 +34,14 @@ from .evaluation.scorecard import judge, judge_plots
 from .evaluation.utility import utility
 from .modality import EvalData, Modality
 from .evaluation.selection import SELECTION_RULE, choose, validation_figures
-from .models.prior import PRIOR_FILE, StandardPrior, choose_mixture, fit_two_stage, save_prior
-from .training import train
+from .models.mlp import ExpressionVAE, ExpressionVAEConfig
+from .models.prior import PRIOR_FILE, StandardPrior, TwoStagePrior, choose_mixture, save_prior
+from .models.prior import standard_log_likelihood
+from .training import TrainConfig, train
 
 # %% auto #0
-__all__ = ['NOT_EVALUATED', 'CONTROL', 'preprocess', 'prior_candidates', 'fit_prior', 'train_model', 'generate', 'evaluate',
-           'not_evaluated', 'run', 'grid_search']
+__all__ = ['STAGE2_TRAIN', 'NOT_EVALUATED', 'CONTROL', 'preprocess', 'fit_two_stage', 'prior_candidates', 'fit_prior',
+           'train_model', 'generate', 'evaluate', 'not_evaluated', 'run', 'grid_search']
 
 # %% ../nbs/pipeline.ipynb #8e5b1d04
 def _clear_unfinished(run: RunDir) -> list[str]:
@@ -101,21 +103,53 @@ def _posterior_means(model: torch.nn.Module, ds: torch.utils.data.Dataset) -> tu
         zs.append(model.encode(x.float(), y if conditional else None)[0].numpy()); ys.append(np.asarray(y))
     return np.concatenate(zs), np.concatenate(ys) if conditional else None
 
+# %% ../nbs/pipeline.ipynb #12eaea40
+STAGE2_TRAIN = TrainConfig(epochs=400, batch_size=64, kl_warmup=20, patience=40, monitor="loss", device="cpu",
+                           precision="fp32", loader_workers=0)   # how a second-stage prior is trained
+
+def fit_two_stage(z_train: np.ndarray, y_train: np.ndarray | None, z_val: np.ndarray, y_val: np.ndarray | None,
+                  n_classes: int = 0, hidden: tuple[int, ...] = (128, 128), seed: int = 0,
+                  cfg: TrainConfig = STAGE2_TRAIN) -> TwoStagePrior:
+    """A `TwoStagePrior` on training latent points `z_train` (n, d) of class codes `y_train` (n,) (None and
+    `n_classes` 0: unconditional), trained with `cfg` and early-stopped on `z_val` (m, d); its `info` holds the
+    epochs, the validation log-likelihood (`val_loglik`, nats per point) and N(0, I)'s (`val_loglik_standard`)."""
+    z_train, z_val = np.asarray(z_train, np.float64), np.asarray(z_val, np.float64)
+    mean, sd = z_train.mean(0), z_train.std(0) + 1e-6
+    def data(z, y):
+        x = torch.from_numpy(((z - mean) / sd).astype(np.float32))
+        codes = np.zeros(len(z), int) if y is None else np.asarray(y)
+        return torch.utils.data.TensorDataset(x, torch.as_tensor(codes, dtype=torch.long))
+    d, tr = z_train.shape[1], data(z_train, y_train)
+    with torch.random.fork_rng(), single_process():   # the caller's global RNG left as it was; rank 0 alone
+        torch.manual_seed(seed)
+        vae = ExpressionVAE(ExpressionVAEConfig(n_features=d, latent=d, hidden=tuple(hidden), dropout=0.0,
+                                                n_classes=n_classes))
+        ran = train(vae, tr, data(z_val, y_val), cfg, seed=seed, progress=False)
+    vae = vae.cpu().eval()
+    x, y = tr.tensors
+    with torch.no_grad():
+        gamma = float((vae.decode(vae.encode(x, y)[0], y) - x).pow(2).mean().clamp_min(1e-6))
+    prior = TwoStagePrior(vae, mean, sd, gamma)
+    prior.info = {"kind": "two_stage", "hidden": list(hidden), "epochs": len(ran.history),
+                  "val_loglik": round(prior.log_likelihood(z_val, y_val, seed=seed), 4),
+                  "val_loglik_standard": round(standard_log_likelihood(z_val), 4)}
+    return prior
+
 # %% ../nbs/pipeline.ipynb #a886647c
-def prior_candidates(run: RunDir, model: torch.nn.Module, z_tr: np.ndarray, y_tr: np.ndarray | None,
-                     z_va: np.ndarray, y_va: np.ndarray | None, validated: bool) -> dict:
-    """The latent priors `run.config.model.prior` asks for, fitted on training posterior means `z_tr` (n, latent) of
-    classes `y_tr`, sized or stopped on the validation ones (`validated` False: there are none, `z_va` is `z_tr`):
-    name -> prior, in order of preference on ties. `auto` fits all three (without validation data, only the mixture,
-    one Gaussian a class); a mixture that cannot be fitted (a class with too few samples) is left out, with a
-    warning."""
-    kind, seed = run.config.model.prior, run.config.seed
+def prior_candidates(kind: str, z_tr: np.ndarray, y_tr: np.ndarray | None, z_va: np.ndarray, y_va: np.ndarray | None,
+                     validated: bool, n_classes: int = 0, seed: int = 0, quiet: bool = False) -> dict:
+    """The latent priors that `kind` (a run's `model.prior`) asks for, fitted on training posterior means `z_tr`
+    (n, latent) of class codes `y_tr` (of `n_classes`; None and 0: unconditional), sized or stopped on the validation
+    ones (`validated` False: there are none, `z_va` is `z_tr`): name -> prior, in order of preference on ties. `auto`
+    fits all three (without validation data, only the mixture, one Gaussian a class); `standard` none. A mixture that
+    cannot be fitted (a class with too few samples) is left out, with a warning unless `quiet`."""
     out = {}
     if kind in ("auto", "gmm"):
         try: out["gmm"] = choose_mixture(z_tr, y_tr, z_va, y_va, ks=(1, 2, 4, 8, 16) if validated else (1,), seed=seed)
-        except AdvaeError as e: log.warning(f"warning: {e.message}; no mixture prior")
+        except AdvaeError as e:
+            if not quiet: log.warning(f"warning: {e.message}; no mixture prior")
     if kind == "two_stage" or (kind == "auto" and validated):
-        out["two_stage"] = fit_two_stage(z_tr, y_tr, z_va, y_va, getattr(model.config, "n_classes", 0), seed=seed)
+        out["two_stage"] = fit_two_stage(z_tr, y_tr, z_va, y_va, n_classes, seed=seed)
     if kind == "auto" and validated: out["standard"] = StandardPrior(z_tr.shape[1], {"kind": "standard"})
     return out
 
@@ -145,7 +179,8 @@ def fit_prior(mod: Modality, run: RunDir, model: torch.nn.Module, tr: torch.util
     if run.config.model.prior == "standard": return None
     z_tr, y_tr = _posterior_means(model, tr)
     z_va, y_va = _posterior_means(model, va) if va is not None else (z_tr, y_tr)
-    cands = prior_candidates(run, model, z_tr, y_tr, z_va, y_va, va is not None)
+    cands = prior_candidates(run.config.model.prior, z_tr, y_tr, z_va, y_va, va is not None,
+                             getattr(model.config, "n_classes", 0), seed)
     if not cands:
         log.warning("warning: no latent prior could be fitted; samples are drawn from N(0, I)")
         return None

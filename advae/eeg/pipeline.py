@@ -22,6 +22,7 @@ from ..core.runs import MIN_TEST, RunDir, check_split, encode_labels, split_samp
 from ..core.select import select_rows
 from ..evaluation.fidelity import frechet_distance
 from ..evaluation.space import fit_embedding
+from ..evaluation.stats import pearson_per_sample, r2_score
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
 from ..models import EEGVAE, EEGVAEConfig, load_model
 from ..models.prior import describe_prior
@@ -486,12 +487,8 @@ def _recon_figures(real: np.ndarray, rec: np.ndarray, train_mean: np.ndarray) ->
     """MSE, R^2 (1 - SSE / SS about the mean training epoch) and mean per-epoch Pearson correlation (over channels and
     time) of scaled epochs `real`, `rec` (n, c, t)."""
     a, b = real.reshape(len(real), -1).astype(np.float64), rec.reshape(len(rec), -1).astype(np.float64)
-    sse, sst = ((a - b) ** 2).sum(), ((a - train_mean.reshape(1, -1)) ** 2).sum()
-    ca, cb = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
-    den = np.sqrt((ca ** 2).sum(1) * (cb ** 2).sum(1))
-    r = np.where(den > 0, (ca * cb).sum(1) / np.where(den > 0, den, 1), 0.0)
-    return {"mse": float(sse / a.size), "r2": float(1 - sse / sst) if sst > 0 else float("nan"),
-            "pearson": float(r.mean()), "n_epochs": int(len(a))}
+    return {"mse": float(((a - b) ** 2).mean()), "r2": r2_score(a, b, train_mean.reshape(-1)),
+            "pearson": float(pearson_per_sample(a, b).mean()), "n_epochs": int(len(a))}
 
 # %% ../../nbs/eeg/03_pipeline.ipynb #78e7671b
 def reconstruction(run: EEGRun, model: EEGVAE, ev: EvalData) -> dict:

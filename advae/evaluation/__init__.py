@@ -11,7 +11,8 @@ __all__ = []
 # %% ../../nbs/evaluation/index.ipynb #9473c9ad
 """Is synthetic data faithful, diverse, private and useful? The four questions, answered the same way for every
 modality and every generator."""
-from .stats import corr_similarity, ks_statistics, share_different, synthetic_metrics
+from .stats import (
+    corr_similarity, ks_statistics, pearson_per_sample, r2_score, share_different, synthetic_metrics)
 from .space import fit_embedding, subsample
 from .fidelity import (
     alpha_precision_beta_recall, boot_sd, bootstrap_counts, coverage, detection_auc, frechet_distance, mmd_rbf, prdc,

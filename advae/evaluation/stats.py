@@ -15,7 +15,7 @@ from scipy import stats
 from ..core.arrays import column_blocks, spans
 
 # %% auto #0
-__all__ = ['ks_statistics', 'share_different', 'corr_similarity', 'synthetic_metrics']
+__all__ = ['ks_statistics', 'share_different', 'corr_similarity', 'synthetic_metrics', 'pearson_per_sample', 'r2_score']
 
 # %% ../../nbs/evaluation/00_stats.ipynb #259757e4
 def _ks_stat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -104,3 +104,17 @@ def synthetic_metrics(real: np.ndarray, synthetic: np.ndarray, fdr: float = 0.05
             "corr_similarity": corr_similarity(real, synthetic),
             **{f"{k}_vs_real": v for k, v in share_different(real, synthetic, fdr, p_ks).items() if k != "fdr"},
             "n_real": int(len(real)), "n_synthetic": int(len(synthetic))}
+
+# %% ../../nbs/evaluation/00_stats.ipynb #2e49050b
+def pearson_per_sample(real: np.ndarray, recon: np.ndarray) -> np.ndarray:
+    "Pearson correlation between each real sample and its reconstruction across features: (n, d) x2 -> (n,)."
+    a = real - real.mean(1, keepdims=True); b = recon - recon.mean(1, keepdims=True)
+    den = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    return np.where(den > 0, (a * b).sum(1) / np.where(den > 0, den, 1), 0.0)
+
+# %% ../../nbs/evaluation/00_stats.ipynb #94134973
+def r2_score(real: np.ndarray, recon: np.ndarray, reference_mean: np.ndarray) -> float:
+    """1 - SSE/SST for `real` and `recon` (n, d), where SST is about `reference_mean` (d,) (the training per-feature
+    means): 0 for the mean predictor, 1 for perfect, NaN when `real` equals the reference everywhere."""
+    sst = ((real - reference_mean) ** 2).sum()
+    return float(1 - ((real - recon) ** 2).sum() / sst) if sst > 0 else float("nan")

@@ -9,22 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..evaluation.stats import pearson_per_sample, r2_score
+
 # %% auto #0
-__all__ = ['pearson_per_sample', 'r2_score', 'accuracy_within', 'reconstruction_metrics']
-
-# %% ../../nbs/gene/02_metrics.ipynb #2e49050b
-def pearson_per_sample(real: np.ndarray, recon: np.ndarray) -> np.ndarray:
-    "Pearson correlation between each real sample and its reconstruction across features: (n, d) x2 -> (n,)."
-    a = real - real.mean(1, keepdims=True); b = recon - recon.mean(1, keepdims=True)
-    den = np.sqrt((a * a).sum(1) * (b * b).sum(1))
-    return np.where(den > 0, (a * b).sum(1) / np.where(den > 0, den, 1), 0.0)
-
-# %% ../../nbs/gene/02_metrics.ipynb #94134973
-def r2_score(real: np.ndarray, recon: np.ndarray, reference_mean: np.ndarray) -> float:
-    """1 - SSE/SST for `real` and `recon` (n, d), where SST is about `reference_mean` (d,) (the training per-feature
-    means): 0 for the mean predictor, 1 for perfect, NaN when `real` equals the reference everywhere."""
-    sst = ((real - reference_mean) ** 2).sum()
-    return float(1 - ((real - recon) ** 2).sum() / sst) if sst > 0 else float("nan")
+__all__ = ['accuracy_within', 'reconstruction_metrics']
 
 # %% ../../nbs/gene/02_metrics.ipynb #594b0d79
 def accuracy_within(real: np.ndarray, recon: np.ndarray, scale: np.ndarray, tol: float = 0.5) -> float:

@@ -24,15 +24,16 @@ from ..core.plots import plot_correlations, plot_histograms, plot_latent, plot_m
 from ..core.runs import MIN_TEST, RunDir, check_split, class_counts, encode_labels, split_samples
 from ..core.select import select_rows
 from ..evaluation.space import fit_embedding
-from ..evaluation.stats import share_different, synthetic_metrics
+from ..evaluation.stats import pearson_per_sample, r2_score, share_different, synthetic_metrics
 from .io import (DEMO_LABELS, ExpressionData, attach_sample_sheet, make_expression, read_expression,
                            read_sample_sheet, select_label, write_expression, write_h5ad)
-from .metrics import accuracy_within, pearson_per_sample, r2_score, reconstruction_metrics
+from .metrics import accuracy_within, reconstruction_metrics
 from .preprocess import Pipeline, duplicate_rows, expression_pipeline
 from ..models import ExpressionVAE, ExpressionVAEConfig, load_model
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
 from ..training import TrainConfig, train
-from ..models.prior import choose_mixture, describe_prior
+from ..models.prior import describe_prior
+from ..pipeline import prior_candidates
 
 # %% auto #0
 __all__ = ['GENE', 'GeneData', 'GeneModel', 'GeneEval', 'GeneConfig', 'load_input', 'ResidualNoise', 'GeneRun', 'preprocess',
@@ -647,8 +648,9 @@ class SmallVAE:
     """A `Generator` that, on a labelled subset (n, n_clean) on the log scale, holds out a stratified validation share,
     fits scaling and PCA on the rest, trains a conditional VAE with `cfg`'s settings, estimates decoder noise on the
     validation share, and samples class by class on the log scale. Its latent prior is a mixture per class sized on
-    the validation share (`choose_mixture`; N(0, I) with `model.prior` = standard): the run's full choice among priors
-    would cost a detection test per subset."""
+    the validation share (`advae.pipeline.prior_candidates`, the mixture only; N(0, I) with `model.prior` = standard,
+    or when a class has too few samples for one): the run's full choice among priors would cost a detection test per
+    subset."""
     cfg: GeneConfig
     features: pd.DataFrame
 
@@ -667,10 +669,10 @@ class SmallVAE:
         (Ztr, ytr), (Zva, yva) = ((torch.from_numpy(pipe.transform(X[m])), torch.from_numpy(codes[m]))
                                   for m in (~val, val))
         model = fit_vae(replace(cfg, seed=seed), Ztr, ytr, Zva, yva, len(classes), progress=False)
-        if cfg.model.prior != "standard":
-            with torch.no_grad(): zs = [model.encode(Z, y)[0].numpy() for Z, y in ((Ztr, ytr), (Zva, yva))]
-            try: model.prior = choose_mixture(zs[0], ytr.numpy(), zs[1], yva.numpy(), seed=seed)
-            except AdvaeError: model.prior = None   # a class with too few samples in this subset: N(0, I)
+        with torch.no_grad(): zs = [model.encode(Z, y)[0].numpy() for Z, y in ((Ztr, ytr), (Zva, yva))]
+        kind = "standard" if cfg.model.prior == "standard" else "gmm"
+        fitted = prior_candidates(kind, zs[0], ytr.numpy(), zs[1], yva.numpy(), True, len(classes), seed, quiet=True)
+        model.prior = fitted.get("gmm")
         noise = (decoder_noise(model, pipe, standardized(pipe, X[val]), Zva, yva, cfg.model.noise_rank, seed)
                  if cfg.model.decoder_noise else None)
         self.sampler, self.classes = GeneSampler(model, pipe, noise, classes), classes

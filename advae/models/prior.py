@@ -18,7 +18,6 @@ import pandas as pd
 import torch
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
-from torch.utils.data import TensorDataset
 
 from ..core.errors import AdvaeError
 from ..core.io import read_safetensors, write_safetensors
@@ -28,7 +27,7 @@ from .vae import reparameterize
 # %% auto #0
 __all__ = ['PRIORS', 'PRIOR_FILE', 'PRIOR_KINDS', 'MixturePrior', 'fit_mixture', 'log_likelihood', 'standard_log_likelihood',
            'choose_mixture', 'sample_mixture', 'save_prior', 'load_prior', 'describe_prior', 'TwoStagePrior',
-           'two_stage_log_likelihood', 'fit_two_stage', 'StandardPrior', 'prior_table']
+           'StandardPrior', 'prior_table']
 
 # %% ../../nbs/models/04_prior.ipynb #4abd1197
 PRIORS = ("auto", "gmm", "two_stage", "standard")   # a run's `model.prior`: auto chooses among the other three
@@ -214,6 +213,26 @@ class TwoStagePrior:
         z += np.sqrt(self.gamma) * eps.numpy()
         return (z * self.sd + self.mean).astype(np.float32)
 
+    def log_likelihood(self, z: np.ndarray, y: np.ndarray | None = None, draws: int = 64,
+                       seed: int = 0) -> float:
+        """Mean log density (nats, a lower bound) of latent points `z` (n, d) of classes `y` (n,) under this prior,
+        from `draws` importance samples each (seeded by `seed`)."""
+        x = torch.from_numpy(((np.asarray(z) - self.mean) / self.sd).astype(np.float32))
+        yy, d, g = self._codes(y, len(x)), x.shape[1], torch.Generator().manual_seed(seed)
+        log2pi = float(np.log(2 * np.pi))
+        with torch.no_grad():
+            mu, logvar = self.vae.encode(x, yy)
+            lw = []
+            for _ in range(draws):
+                u = reparameterize(mu, logvar, g)
+                err = (x - self.vae.decode(u, yy)).pow(2).sum(1)
+                log_px = -0.5 * (err / self.gamma + d * (log2pi + np.log(self.gamma)))
+                log_pu = -0.5 * (u.pow(2).sum(1) + d * log2pi)
+                log_qu = -0.5 * (((u - mu).pow(2) / logvar.exp() + logvar).sum(1) + d * log2pi)
+                lw.append((log_px + log_pu - log_qu).double().numpy())
+        ll = logsumexp(np.stack(lw), axis=0) - np.log(draws)
+        return float((ll - np.log(self.sd).sum()).mean())
+
     def describe(self) -> str:
         "Where the samples come from, in words."
         return ("prior: a second-stage VAE (Dai & Wipf 2019) fitted to the training posterior means, "
@@ -235,80 +254,6 @@ class TwoStagePrior:
         return cls(vae.eval(), arrays["mean"], arrays["sd"], float(meta["gamma"]))
 
 PRIOR_KINDS[TwoStagePrior.kind] = TwoStagePrior
-
-# %% ../../nbs/models/04_prior.ipynb #0443d1ed
-def two_stage_log_likelihood(prior: TwoStagePrior, z: np.ndarray, y: np.ndarray | None = None, draws: int = 64,
-                             seed: int = 0) -> float:
-    """Mean log density (nats, a lower bound) of latent points `z` (n, d) of classes `y` (n,) under `prior`, from
-    `draws` importance samples each."""
-    x = torch.from_numpy(((np.asarray(z) - prior.mean) / prior.sd).astype(np.float32))
-    yy, d, g = prior._codes(y, len(x)), x.shape[1], torch.Generator().manual_seed(seed)
-    log2pi = float(np.log(2 * np.pi))
-    with torch.no_grad():
-        mu, logvar = prior.vae.encode(x, yy)
-        lw = []
-        for _ in range(draws):
-            u = reparameterize(mu, logvar, g)
-            err = (x - prior.vae.decode(u, yy)).pow(2).sum(1)
-            log_px = -0.5 * (err / prior.gamma + d * (log2pi + np.log(prior.gamma)))
-            log_pu = -0.5 * (u.pow(2).sum(1) + d * log2pi)
-            log_qu = -0.5 * (((u - mu).pow(2) / logvar.exp() + logvar).sum(1) + d * log2pi)
-            lw.append((log_px + log_pu - log_qu).double().numpy())
-    ll = logsumexp(np.stack(lw), axis=0) - np.log(draws)
-    return float((ll - np.log(prior.sd).sum()).mean())
-
-TwoStagePrior.log_likelihood = two_stage_log_likelihood
-
-# %% ../../nbs/models/04_prior.ipynb #e395293c
-def _train_small(vae: ExpressionVAE, tr: TensorDataset, va: TensorDataset, epochs: int, seed: int,
-                 batch: int = 64, warmup: int = 20, patience: int = 40) -> int:
-    """Fit `vae` on `tr` = (x (n, d), codes (n,)) in float32 on the CPU, early-stopped on `va`'s loss at full KL
-    weight (`epochs` at least `warmup`); restores the best weights, leaves it in eval mode and returns the epochs
-    run."""
-    x, y = tr.tensors
-    opt, g = torch.optim.Adam(vae.parameters(), lr=1e-3), torch.Generator().manual_seed(seed)
-    best, state, since = float("inf"), None, 0
-    for epoch in range(epochs):
-        vae.train()
-        for rows in torch.randperm(len(x), generator=g).split(batch):
-            loss = vae.loss((x[rows], y[rows]), vae.config.beta * min(1.0, (epoch + 1) / warmup))["loss"]
-            opt.zero_grad(); loss.backward(); opt.step()
-        vae.eval()
-        with torch.no_grad(): v = float(vae.loss(va.tensors, vae.config.beta)["loss"])
-        if epoch + 1 < warmup: continue   # the best is taken at full KL weight only
-        if v < best: best, state, since = v, {k: t.clone() for k, t in vae.state_dict().items()}, 0
-        elif (since := since + 1) >= patience: break
-    vae.load_state_dict(state)
-    return epoch + 1
-
-# %% ../../nbs/models/04_prior.ipynb #05e4760b
-def fit_two_stage(z_train: np.ndarray, y_train: np.ndarray | None, z_val: np.ndarray, y_val: np.ndarray | None,
-                  n_classes: int = 0, hidden: tuple[int, ...] = (128, 128), epochs: int = 400,
-                  seed: int = 0) -> TwoStagePrior:
-    """A `TwoStagePrior` on training latent points `z_train` (n, d) of class codes `y_train` (n,) (None and
-    `n_classes` 0: unconditional), early-stopped on `z_val` (m, d); its `info` holds the epochs, the validation
-    log-likelihood (`val_loglik`, nats per point) and N(0, I)'s (`val_loglik_standard`)."""
-    z_train, z_val = np.asarray(z_train, np.float64), np.asarray(z_val, np.float64)
-    mean, sd = z_train.mean(0), z_train.std(0) + 1e-6
-    def data(z, y):
-        x = torch.from_numpy(((z - mean) / sd).astype(np.float32))
-        codes = np.zeros(len(z), int) if y is None else np.asarray(y)
-        return TensorDataset(x, torch.as_tensor(codes, dtype=torch.long))
-    d = z_train.shape[1]
-    tr = data(z_train, y_train)
-    with torch.random.fork_rng():   # seeded here, and the caller's global RNG left as it was
-        torch.manual_seed(seed)
-        vae = ExpressionVAE(ExpressionVAEConfig(n_features=d, latent=d, hidden=tuple(hidden), dropout=0.0,
-                                                n_classes=n_classes))
-        ran = _train_small(vae, tr, data(z_val, y_val), epochs, seed)
-    x, y = tr.tensors
-    with torch.no_grad():
-        gamma = float((vae.decode(vae.encode(x, y)[0], y) - x).pow(2).mean().clamp_min(1e-6))
-    prior = TwoStagePrior(vae, mean, sd, gamma)
-    prior.info = {"kind": "two_stage", "hidden": list(hidden), "epochs": ran,
-                  "val_loglik": round(prior.log_likelihood(z_val, y_val, seed=seed), 4),
-                  "val_loglik_standard": round(standard_log_likelihood(z_val), 4)}
-    return prior
 
 # %% ../../nbs/models/04_prior.ipynb #856041a9
 @dataclass

@@ -163,6 +163,7 @@ def print_summary(m: dict, out=None) -> None:
     else:
         lines += [get_modality(m["modality"]).summary(m), *(f"  {line}" for line in glance_lines(m, most=2))]
         if ctl := control_line(m): lines.append(ctl)
+        if rec := m.get("recommendation"): lines.append(f"recommendation: {rec['why']}")
         if m.get("verdict"): lines.append(f"the whole verdict ({len(m['verdict'])} lines): `verdict` in metrics.json")
     if out is not None: lines.append(f"run directory: {out}")
     print("\n".join(lines))

@@ -30,14 +30,14 @@ from .core.io import atomic_path, file_sha256, read_json, remove_stale_temps, wr
 from .core.runs import MIN_TEST, RunDir, StageTimer, clear_run_dir, prepare_run_dir, read_timing
 from .evaluation.fidelity import fidelity
 from .evaluation.privacy import PRIVACY_LIMIT, privacy_warning
-from .evaluation.scorecard import judge, judge_plots
+from .evaluation.scorecard import judge, judge_plots, recommend
 from .evaluation.utility import utility
 from .modality import EvalData, Modality
 from .evaluation.selection import SELECTION_RULE, choose, validation_figures
 from .models.mlp import ExpressionVAE, ExpressionVAEConfig
 from .models.prior import PRIOR_FILE, StandardPrior, TwoStagePrior, choose_mixture, save_prior
 from .models.prior import standard_log_likelihood
-from .training import TrainConfig, train
+from .training import EarlyStopping, TrainConfig, Trainer, train
 
 # %% auto #0
 __all__ = ['STAGE2_TRAIN', 'NOT_EVALUATED', 'CONTROL', 'preprocess', 'fit_two_stage', 'prior_candidates', 'fit_prior',
@@ -124,7 +124,7 @@ def fit_two_stage(z_train: np.ndarray, y_train: np.ndarray | None, z_val: np.nda
         torch.manual_seed(seed)
         vae = ExpressionVAE(ExpressionVAEConfig(n_features=d, latent=d, hidden=tuple(hidden), dropout=0.0,
                                                 n_classes=n_classes))
-        ran = train(vae, tr, data(z_val, y_val), cfg, seed=seed, progress=False)
+        ran = Trainer(vae, tr, data(z_val, y_val), cfg, seed, [EarlyStopping()]).fit()   # quietly: no log line
     vae = vae.cpu().eval()
     x, y = tr.tensors
     with torch.no_grad():
@@ -384,6 +384,7 @@ def evaluate(mod: Modality, run: RunDir, data: str | None = None, baselines: boo
     for name, b in blocks.items(): m.setdefault("baselines", {}).setdefault(name, {}).update(b)
     m |= {"modality": mod.name, "space": ev.space.description, "data": ev.extra.get("data", {})}
     m["verdict"] = mod.verdict(m) + judge(m)
+    if rec := recommend(m): m["recommendation"] = rec
     ev.out.mkdir(parents=True, exist_ok=True)
     m["timing"] = timer.stop()
     write_json(ev.out/"metrics.json", m)

@@ -8,9 +8,10 @@ never looked at.
 
     python benchmarks/defaults.py gene            # tissue and ad_biomarkers, latent 8/16/32/64 x beta 0.5/1 (about 10 min)
     python benchmarks/defaults.py mri             # the MRI demo, latent 16/32 x beta 0.5/1 (about 10 min)
+    python benchmarks/defaults.py eeg             # the EEG ERP demo, latent 8/16/32 x beta 0.5/1 (about 10 min)
 
 Writes benchmarks/results/defaults_<modality>.json: every configuration's validation figures per demo, the mean score
-and the chosen configuration. The package's defaults (`GeneModel`, `MRIModel`) cite it.
+and the chosen configuration. The package's defaults (`GeneModel`, `MRIModel`, `EEGModel`) cite it.
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from advae.evaluation.selection import SELECTION_RULE
 ROOT = Path(__file__).resolve().parents[1]
 ADVAE = str(Path(sys.executable).with_name("advae"))
 DEMOS = {"gene": [["--data", "demo:tissue", "--label", "tissue"], ["--data", "demo:ad_biomarkers", "--label", "Class"]],
-         "mri": [["--data", "demo", "--label", "brain"]]}
-GRID = {"gene": ("8,16,32,64", "0.5,1"), "mri": ("16,32", "0.5,1")}
+         "mri": [["--data", "demo", "--label", "brain"]], "eeg": [["--data", "demo", "--label", "Condition"]]}
+GRID = {"gene": ("8,16,32,64", "0.5,1"), "mri": ("16,32", "0.5,1"), "eeg": ("8,16,32", "0.5,1")}
 
 
 def grid(modality: str, demo: list[str], folder: Path, latents: str, betas: str) -> pd.DataFrame:

@@ -30,6 +30,7 @@ def test_every_result_file_gives_rows():
     want = {"evaluation": "evaluation", "mri_preprocess": "MRI preprocessing", "mri_train": "MRI training step",
             "expression_scale": "expression at scale", "mri_seeds": "MRI CPU vs GPU", "mri_compile": "MRI training step variants",
             "mri_spatial": "MRI spatial VAE", "defaults_gene": "defaults chosen on validation data (gene)",
+            "defaults_mri": "defaults chosen on validation data (mri)", "defaults_eeg": "defaults chosen on validation data (eeg)",
             "eeg": "EEG training"}
     assert kinds <= set(want), f"a result kind the table does not know: {kinds - set(want)}"
     gpu = any("cuda" in p.name for p in RESULTS.glob("mri_train*.json"))   # the seed spread shows only beside a GPU run

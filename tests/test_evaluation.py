@@ -5,7 +5,8 @@ import json
 import numpy as np
 
 from advae.evaluation.privacy import copy_generator, privacy
-from advae.evaluation.scorecard import QUESTIONS, _distance, generator_blocks, scorecard, tie_band
+from advae.evaluation.scorecard import (
+    QUESTIONS, RECOMMEND_RULE, _distance, generator_blocks, recommend, scorecard, tie_band)
 from advae.evaluation.space import fit_embedding
 from advae.gene.io import load_demo
 from conftest import advae, copy_run
@@ -94,3 +95,18 @@ def test_controls_are_ranked_first_and_last_on_the_judged_figures(tissue_run):
         d = _distance(card, c)
         best = d.drop(CONTROL).idxmin()
         assert d[CONTROL] <= d[best] + tie_band(gens[CONTROL], gens[best], c), (c, d.round(3).to_dict())
+
+
+def test_the_recommendation_names_a_generator_by_its_rule(tissue_run):
+    """metrics.json says which generator to use: never a control, the lowest detection AUC + (1 - k-NN recall) or
+    one within the spread of it, and the sentence quotes that generator's figures."""
+    _, m = tissue_run
+    rec, gens = m["recommendation"], generator_blocks(m)
+    assert rec == recommend(m) and rec["rule"] == RECOMMEND_RULE
+    assert not gens[rec["generator"]].get("control") and rec["generator"] in rec["tied"]
+    scores = {n: b["synthetic"]["detection_auc"] + 1 - b["synthetic"]["knn_recall"]
+              for n, b in gens.items() if not b.get("control")}
+    best, rest = min(scores, key=scores.get), [n for n in scores if n not in rec["tied"]]
+    assert best in rec["tied"] and all(scores[t] <= scores[n] for t in rec["tied"] for n in rest), (scores, rec)
+    det = gens[rec["generator"]]["synthetic"]["detection_auc"]
+    assert rec["why"].startswith(f"Use {rec['generator']} for this data: detection AUC {det:.2f}"), rec["why"]

@@ -63,8 +63,10 @@ class EEGData(DataConfig):
 # %% ../../nbs/eeg/03_pipeline.ipynb #2b9530d4
 @dataclass
 class EEGModel(ModelConfig):
-    "The `model` section of an EEG run: an `EEGVAE`."
+    """The `model` section of an EEG run: an `EEGVAE`. The latent size and beta are those `benchmarks/defaults.py eeg`
+    chose on the ERP demo's validation split."""
     latent: int = 16
+    beta: float = 0.5
     widths: tuple[int, ...] = (32, 64, 128)   # channels after each stride-2 convolution
     decoder_noise: bool = True         # add noise with the validation residuals' cross-spectrum to samples
 

@@ -23,10 +23,10 @@ from .privacy import PRIVACY_LIMIT, privacy
 from .space import subsample
 
 # %% auto #0
-__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'assess', 'generator_blocks', 'scorecard', 'tie_band', 'judge', 'glance',
-           'glance_lines', 'data_line', 'control_line', 'plot_scorecard', 'plot_alpha_beta', 'plot_augmentation',
-           'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table', 'augmentation_table', 'show_four_questions',
-           'show_glance']
+__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'RECOMMEND_RULE', 'assess', 'generator_blocks', 'scorecard', 'tie_band', 'judge',
+           'glance', 'glance_lines', 'data_line', 'control_line', 'recommend', 'plot_scorecard', 'plot_alpha_beta',
+           'plot_augmentation', 'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table', 'augmentation_table',
+           'show_four_questions', 'show_glance']
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #9e8fb436
 def assess(train: np.ndarray, test: np.ndarray, synthetic: dict[str, np.ndarray],
@@ -233,6 +233,48 @@ def control_line(m: dict) -> str | None:
     return f"reference: {name}, real data held out from training, scores " + ", ".join(
         f"{c} {_get(b, SCORECARD[c][0]):.2f}{sd(c)}" for c in figs)
 
+# %% ../../nbs/evaluation/05_scorecard.ipynb #2a8acbd9
+RECOMMEND_RULE = ("the lowest detection AUC + (1 - k-NN recall) against the held-out data; among the generators "
+                  "within the spread of the best, one that passes the privacy checks before one that fails them; "
+                  "controls are no candidates")
+
+def _score(b: dict) -> tuple[float, float] | None:
+    """A generator block's detection AUC + (1 - k-NN recall) (in [0, 2], lower better) and the bootstrap SD of that
+    sum (its parts taken as independent); None without both figures."""
+    det, rec = _get(b, SCORECARD["detection AUC"][0]), _get(b, SCORECARD["k-NN recall"][0])
+    if det is None or rec is None: return None
+    return float(det + 1 - rec), float(np.hypot(_sd(b, "detection AUC"), _sd(b, "k-NN recall")))
+
+# %% ../../nbs/evaluation/05_scorecard.ipynb #d105116f
+def recommend(m: dict) -> dict | None:
+    """The generator of a `metrics.json` dict `m` to prefer for this data, by `RECOMMEND_RULE`: `generator`, its
+    `score`, `private` (whether it passes the privacy checks), `tied` (the generators within the spread of the best
+    score), the `rule` and `why`, sentences quoting the figures. None when no generator has both figures."""
+    gens = {n: b for n, b in generator_blocks(m).items() if not b.get("control")}
+    scores = {n: s for n, b in gens.items() if (s := _score(b)) is not None}
+    if not scores: return None
+    safe = lambda n: not _get(gens[n], ("privacy", "at_risk"))
+    by_score = sorted(scores, key=lambda n: scores[n][0])
+    best = by_score[0]
+    band = lambda a, b: max(2 * float(np.hypot(scores[a][1], scores[b][1])), TIE)
+    tied = [n for n in by_score if scores[n][0] - scores[best][0] <= band(n, best)]
+    pick = next((n for n in tied if safe(n)), best)
+    figs = lambda n: (f"detection AUC {_get(gens[n], SCORECARD['detection AUC'][0]):.2f}, k-NN recall "
+                      f"{_get(gens[n], SCORECARD['k-NN recall'][0]):.2f}, score {scores[n][0]:.2f}")
+    why = [f"Use {pick} for this data: {figs(pick)} (detection AUC + 1 - k-NN recall on held-out data, lower is better)"]
+    if pick != best: why.append(f"{best} scores better ({figs(best)}) but fails the privacy checks, and the difference "
+                                f"is within the spread ({band(pick, best):.2f})")
+    elif len(by_score) > 1:
+        rival = by_score[1]
+        near = "within the spread" if rival in tied else "beyond the spread"
+        why.append(f"next: {rival} ({figs(rival)}), {near} ({band(pick, rival):.2f})")
+    if not safe(pick):
+        p = gens[pick].get("privacy", {})
+        why.append(f"{pick} FAILS the privacy checks (share closer to train {p.get('dcr_share_closer_to_train', np.nan):.2f}, "
+                   f"attack AUC {p.get('mia_auc', np.nan):.2f}): keep its samples where the real data may go")
+    return {"generator": pick, "score": round(scores[pick][0], 4), "private": bool(safe(pick)), "tied": tied,
+            "rule": RECOMMEND_RULE, "why": "; ".join(why) + "."}
+
 # %% ../../nbs/evaluation/05_scorecard.ipynb #627f419d
 def plot_scorecard(m: dict, path: str | os.PathLike | None = None) -> Figure:
     """Bars per generator for each figure of the scorecard, the ideal value dashed; one panel per figure.
@@ -403,11 +445,13 @@ def show_four_questions(m: dict, plots: str | os.PathLike) -> None:
 # %% ../../nbs/evaluation/05_scorecard.ipynb #90b080a8
 def show_glance(m: dict, run_dir: str | os.PathLike) -> None:
     """Display (in a notebook) the "At a glance" facts of the run in `run_dir` with `metrics.json` dict `m`
-    (`data_line`, `training_line`, `control_line`) and its `glance` table; a run that was not evaluated shows its
-    note instead of the table."""
+    (`data_line`, `training_line`, `control_line`, the `recommend`ation) and its `glance` table; a run that was not
+    evaluated shows its note instead of the table."""
     from IPython.display import Markdown, display
     evaluated = m.get("evaluated", True)
-    facts = [data_line(m), training_line(run_dir), control_line(m) if evaluated else f"**{m['note']}**"]
+    rec = m.get("recommendation") or recommend(m) if evaluated else None
+    facts = [data_line(m), training_line(run_dir), control_line(m) if evaluated else f"**{m['note']}**",
+             rec and f"**Which generator to use:** {rec['why']}"]
     display(Markdown("\n".join(f"- {f}" for f in facts if f)))
     if not evaluated: return
     with pd.option_context("display.max_colwidth", None):   # whole sentences, not cut at 50 characters

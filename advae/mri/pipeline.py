@@ -68,7 +68,8 @@ class MRIData(DataConfig):
 # %% ../../nbs/mri/03_pipeline.ipynb #c953a1f8
 @dataclass
 class MRIModel(ModelConfig):
-    "The `model` section of an MRI run: an `MRIVAE`."
+    """The `model` section of an MRI run: an `MRIVAE`. The latent size and beta are those `benchmarks/defaults.py mri`
+    chose on the demo's validation split."""
     latent: int = 16
     widths: tuple[int, ...] = (16, 32, 64, 128)   # encoder channels at 1/2 .. 1/16 of the slice size
 

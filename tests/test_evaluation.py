@@ -78,6 +78,7 @@ def test_evaluate_without_baselines(tissue_run, tmp_path):
     assert r.returncode == 0, r.stderr
     m = json.loads((run/"metrics.json").read_text())
     assert set(m["baselines"]) == {"training_mean"} and np.isfinite(m["privacy"]["mia_auc"])
+    assert "recommendation" not in m                      # nothing to choose between without the baselines
     assert m["utility"]["augmentation"]["repeats"] == 1
 
 

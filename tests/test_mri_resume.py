@@ -32,7 +32,10 @@ def _interrupt(out: Path, sig: int, after: int, resume: bool = False) -> subproc
     """Start `advae mri run` into `out` and send it `sig` mid-epoch: once the checkpoint of epoch `after` is there and this
     process has written two checkpoints, half the time between those two later. Returns the finished process."""
     cmd = [sys.executable, "-m", "advae", "--quiet", "mri", "run", "--out", str(out), *SETTINGS] + (["--resume"] if resume else [])
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # SIGINT as a terminal delivers it, whatever this process inherited: a shell starts background jobs with SIGINT
+    # ignored, and a process started with it ignored keeps ignoring it (Python then installs no KeyboardInterrupt)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     ckpt, t0 = out/"model"/"checkpoint.safetensors", time.time()
     last, written = _epoch(ckpt), []
     while last < after or len(written) < 2:

@@ -249,10 +249,11 @@ def _score(b: dict) -> tuple[float, float] | None:
 def recommend(m: dict) -> dict | None:
     """The generator of a `metrics.json` dict `m` to prefer for this data, by `RECOMMEND_RULE`: `generator`, its
     `score`, `private` (whether it passes the privacy checks), `tied` (the generators within the spread of the best
-    score), the `rule` and `why`, sentences quoting the figures. None when no generator has both figures."""
+    score), the `rule` and `why`, sentences quoting the figures. None when fewer than two generators have both
+    figures (evaluated without baselines: nothing to choose between)."""
     gens = {n: b for n, b in generator_blocks(m).items() if not b.get("control")}
     scores = {n: s for n, b in gens.items() if (s := _score(b)) is not None}
-    if not scores: return None
+    if len(scores) < 2: return None
     safe = lambda n: not _get(gens[n], ("privacy", "at_risk"))
     by_score = sorted(scores, key=lambda n: scores[n][0])
     best = by_score[0]

@@ -55,8 +55,13 @@ class ModelConfig:
     "The `model` section: what every VAE has (a modality adds its network's settings)."
     latent: int = 16                   # latent dimensions
     beta: float = 1.0                  # weight of the KL term after warm-up
-    prior: str = "auto"   # latent prior: auto (chosen on validation data) | gmm | two_stage | standard (N(0, I))
+    prior: str = "auto"   # auto (chosen on validation data) | gmm | two_stage | diffusion | standard (N(0, I))
     likelihood: str = "shared"   # decoder variance while training: one calibrated (shared) | one per feature/pixel
+
+    def diffusion_settings(self) -> dict | None:
+        """Settings for a latent diffusion prior (`advae.models.spatial.fit_diffusion`'s keywords) when the latent is a
+        stack of spatial maps, else None (a modality with such a model overrides this)."""
+        return None
 
     def __post_init__(self):
         if self.latent < 1: raise AdvaeError(f"latent must be >= 1, got {self.latent}")
@@ -64,6 +69,8 @@ class ModelConfig:
         if self.prior not in PRIORS: raise AdvaeError(f"prior must be one of {', '.join(PRIORS)}, got {self.prior!r}")
         if self.likelihood not in LIKELIHOODS:
             raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
+        if self.prior == "diffusion" and self.diffusion_settings() is None:
+            raise AdvaeError("prior diffusion needs a latent of spatial maps (for MRI: model.arch = spatial)")
 
 # %% ../nbs/modality.ipynb #952544e7
 @dataclass

@@ -35,8 +35,9 @@ from .evaluation.utility import utility
 from .modality import EvalData, Modality
 from .evaluation.selection import SELECTION_RULE, choose, validation_figures
 from .models.mlp import ExpressionVAE, ExpressionVAEConfig
-from .models.prior import PRIOR_FILE, StandardPrior, TwoStagePrior, choose_mixture, save_prior
-from .models.prior import standard_log_likelihood
+from .models.prior import (PRIOR_FILE, StandardPrior, TwoStagePrior, choose_mixture, save_prior,
+                                standard_log_likelihood)
+from .models.spatial import fit_diffusion
 from .training import EarlyStopping, TrainConfig, Trainer, train
 
 # %% auto #0
@@ -137,12 +138,14 @@ def fit_two_stage(z_train: np.ndarray, y_train: np.ndarray | None, z_val: np.nda
 
 # %% ../nbs/pipeline.ipynb #a886647c
 def prior_candidates(kind: str, z_tr: np.ndarray, y_tr: np.ndarray | None, z_va: np.ndarray, y_va: np.ndarray | None,
-                     validated: bool, n_classes: int = 0, seed: int = 0, quiet: bool = False) -> dict:
+                     validated: bool, n_classes: int = 0, seed: int = 0, quiet: bool = False,
+                     diffusion: dict | None = None) -> dict:
     """The latent priors that `kind` (a run's `model.prior`) asks for, fitted on training posterior means `z_tr`
     (n, latent) of class codes `y_tr` (of `n_classes`; None and 0: unconditional), sized or stopped on the validation
     ones (`validated` False: there are none, `z_va` is `z_tr`): name -> prior, in order of preference on ties. `auto`
-    fits all three (without validation data, only the mixture, one Gaussian a class); `standard` none. A mixture that
-    cannot be fitted (a class with too few samples) is left out, with a warning unless `quiet`."""
+    fits all three (without validation data, only the mixture, one Gaussian a class), and a latent diffusion prior
+    when the latent is a stack of maps (`diffusion`: `fit_diffusion`'s keywords, `shape` among them); `standard` none. A mixture that cannot be fitted (a class with
+    too few samples) is left out, with a warning unless `quiet`."""
     out = {}
     if kind in ("auto", "gmm"):
         try: out["gmm"] = choose_mixture(z_tr, y_tr, z_va, y_va, ks=(1, 2, 4, 8, 16) if validated else (1,), seed=seed)
@@ -150,8 +153,18 @@ def prior_candidates(kind: str, z_tr: np.ndarray, y_tr: np.ndarray | None, z_va:
             if not quiet: log.warning(f"warning: {e.message}; no mixture prior")
     if kind == "two_stage" or (kind == "auto" and validated):
         out["two_stage"] = fit_two_stage(z_tr, y_tr, z_va, y_va, n_classes, seed=seed)
+    if kind == "diffusion" or (kind == "auto" and validated and diffusion is not None):
+        if diffusion is None: raise AdvaeError("prior diffusion needs a latent of spatial maps")
+        va = (z_va, y_va) if validated else (None, None)
+        out["diffusion"] = fit_diffusion(z_tr, y_tr, *va, n_classes=n_classes, seed=seed, **diffusion)
     if kind == "auto" and validated: out["standard"] = StandardPrior(z_tr.shape[1], {"kind": "standard"})
     return out
+
+# %% ../nbs/pipeline.ipynb #6b401f1a
+def _diffusion(run: RunDir, model: torch.nn.Module) -> dict | None:
+    "`fit_diffusion`'s keywords for a `model` whose latent is maps (its config's `shape`), from the run's config; or None."
+    settings = run.config.model.diffusion_settings()
+    return None if settings is None else settings | {"shape": model.config.shape}
 
 # %% ../nbs/pipeline.ipynb #f9eb4f62
 def _sample_features(mod: Modality, model: torch.nn.Module, prior, codes: np.ndarray, seed: int) -> np.ndarray:
@@ -180,7 +193,7 @@ def fit_prior(mod: Modality, run: RunDir, model: torch.nn.Module, tr: torch.util
     z_tr, y_tr = _posterior_means(model, tr)
     z_va, y_va = _posterior_means(model, va) if va is not None else (z_tr, y_tr)
     cands = prior_candidates(run.config.model.prior, z_tr, y_tr, z_va, y_va, va is not None,
-                             getattr(model.config, "n_classes", 0), seed)
+                             getattr(model.config, "n_classes", 0), seed, diffusion=_diffusion(run, model))
     if not cands:
         log.warning("warning: no latent prior could be fitted; samples are drawn from N(0, I)")
         return None
@@ -189,9 +202,11 @@ def fit_prior(mod: Modality, run: RunDir, model: torch.nn.Module, tr: torch.util
         f_tr, f_va = _dataset_features(mod, tr), _dataset_features(mod, va)
         codes = np.zeros(len(f_va), int) if y_va is None else y_va
         try:
-            figs = {name: {"val_loglik": round(p.log_likelihood(z_va, y_va), 4)}
-                    | validation_figures(f_tr, f_va, _sample_features(mod, model, p, codes, seed), seed)
-                    for name, p in cands.items()}
+            figs = {}
+            for name, p in cands.items():
+                ll = p.log_likelihood(z_va, y_va)   # None: a diffusion prior has no tractable likelihood
+                figs[name] = ({"val_loglik": None if ll is None else round(ll, 4)}
+                              | validation_figures(f_tr, f_va, _sample_features(mod, model, p, codes, seed), seed))
             labels = None if y_tr is None else y_tr.astype(str)
             ref = gaussian_pca().fit(f_tr, labels, seed)
             ref = ref.sample(len(codes) if y_tr is None else codes.astype(str), seed)[0]

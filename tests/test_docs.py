@@ -593,3 +593,25 @@ def test_nbdev_docs_config():
     assert {"nbdev.yml", "sidebar.yml"} <= set(q["metadata-files"])
     css = q["format"]["html"].get("css")
     assert css is None or (NBS / css).is_file()
+
+
+def title_cell_extra(nb: Path) -> str:
+    "What a notebook's title cell holds beyond its `# title` and `> description` lines (nbdev drops it from the page)."
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    if not cells or cells[0]["cell_type"] != "markdown": return ""
+    lines = "".join(cells[0]["source"]).strip().splitlines()
+    return "\n".join(l for l in lines[1:] if l.strip() and not l.startswith(">")).strip()
+
+
+def test_title_cells_hold_only_title_and_description():
+    "Prose in the title cell never reaches the site (nbdev replaces that cell with front matter): it needs a cell of its own."
+    crowded = [nb.relative_to(NBS).as_posix() for nb in notebooks() if title_cell_extra(nb)]
+    assert not crowded, f"title cells with more than a title and a description: {crowded}"
+
+
+def test_opening_prose_reaches_the_page(built):
+    "The prose right after the title is on the page (it was lost while it shared the title cell)."
+    repo, _ = built
+    page = (repo / "_docs" / "models" / "spatial.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert "Experimental: selectable with" in text and "is why the model is there to choose" in text

@@ -265,7 +265,7 @@ def recommend(m: dict) -> dict | None:
     why = [f"Use {pick} for this data: {figs(pick)} (detection AUC + 1 - k-NN recall on held-out data, lower is better)"]
     if pick != best: why.append(f"{best} scores better ({figs(best)}) but fails the privacy checks, and the difference "
                                 f"is within the spread ({band(pick, best):.2f})")
-    elif len(by_score) > 1:
+    else:   # there are at least two candidates (see above)
         rival = by_score[1]
         near = "within the spread" if rival in tied else "beyond the spread"
         why.append(f"next: {rival} ({figs(rival)}), {near} ({band(pick, rival):.2f})")

@@ -669,10 +669,11 @@ class SmallVAE:
         (Ztr, ytr), (Zva, yva) = ((torch.from_numpy(pipe.transform(X[m])), torch.from_numpy(codes[m]))
                                   for m in (~val, val))
         model = fit_vae(replace(cfg, seed=seed), Ztr, ytr, Zva, yva, len(classes), progress=False)
-        with torch.no_grad(): zs = [model.encode(Z, y)[0].numpy() for Z, y in ((Ztr, ytr), (Zva, yva))]
-        kind = "standard" if cfg.model.prior == "standard" else "gmm"
-        fitted = prior_candidates(kind, zs[0], ytr.numpy(), zs[1], yva.numpy(), True, len(classes), seed, quiet=True)
-        model.prior = fitted.get("gmm")
+        if cfg.model.prior != "standard":   # a mixture per class; N(0, I) has nothing to fit
+            with torch.no_grad(): zs = [model.encode(Z, y)[0].numpy() for Z, y in ((Ztr, ytr), (Zva, yva))]
+            fitted = prior_candidates("gmm", zs[0], ytr.numpy(), zs[1], yva.numpy(), True, len(classes), seed,
+                                      quiet=True)
+            model.prior = fitted.get("gmm")
         noise = (decoder_noise(model, pipe, standardized(pipe, X[val]), Zva, yva, cfg.model.noise_rank, seed)
                  if cfg.model.decoder_noise else None)
         self.sampler, self.classes = GeneSampler(model, pipe, noise, classes), classes

@@ -30,7 +30,8 @@ __all__ = ['PRIORS', 'PRIOR_FILE', 'PRIOR_KINDS', 'MixturePrior', 'fit_mixture',
            'StandardPrior', 'prior_table']
 
 # %% ../../nbs/models/04_prior.ipynb #4abd1197
-PRIORS = ("auto", "gmm", "two_stage", "standard")   # a run's `model.prior`: auto chooses among the other three
+PRIORS = ("auto", "gmm", "two_stage", "diffusion", "standard")   # a run's `model.prior`: auto chooses among the others
+# (diffusion: a latent diffusion model, for a latent of spatial maps only; see `advae.models.spatial`)
 
 @dataclass
 class MixturePrior:

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 
 from ..core.errors import AdvaeError
 from .conv import ResBlock, _gn, downsampler
-from .vae import VAE
+from .prior import PRIOR_KINDS
+from .vae import LIKELIHOODS, VAE
 
 # %% auto #0
 __all__ = ['SpatialVAEConfig', 'SpatialMRIVAE', 'time_embedding', 'EmbBlock', 'Denoiser', 'schedule', 'v_loss', 'ddim_sample',
@@ -36,6 +37,7 @@ class SpatialVAEConfig:
     widths: tuple[int, ...] = (16, 32, 64)   # encoder channels at 1/2, 1/4, ... of the size (one per halving)
     beta: float = 1.0
     n_classes: int = 0
+    likelihood: str = "shared"               # decoder variance: one calibrated (shared) | one per pixel (feature)
     kind: ClassVar[str] = "MRISpatialVAE"
 
     def __post_init__(self):
@@ -47,6 +49,8 @@ class SpatialVAEConfig:
             raise AdvaeError(f"size {self.size} must be a multiple of {2 ** self.down} (2 ** down)")
         if self.beta <= 0: raise AdvaeError(f"beta must be > 0, got {self.beta}")
         if self.n_classes < 0: raise AdvaeError(f"n_classes must be >= 0, got {self.n_classes}")
+        if self.likelihood not in LIKELIHOODS:
+            raise AdvaeError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
     @property
     def side(self) -> int:
@@ -86,6 +90,7 @@ class SpatialMRIVAE(VAE):
         self.decoder = nn.Sequential(*dec)
         self.class_enc = nn.Embedding(c.n_classes, w[-1]) if c.n_classes else None
         self.class_dec = nn.Embedding(c.n_classes, w[-1]) if c.n_classes else None
+        self.init_likelihood((1, c.size, c.size))
 
     def _bias(self, emb: nn.Embedding | None, y: torch.Tensor | None, h: torch.Tensor) -> torch.Tensor:
         "`h` (n, c, s, s) plus the class vectors of `y` at every pixel (unchanged for an unconditional model)."
@@ -259,6 +264,8 @@ class DiffusionPrior:
             raise AdvaeError(f"diffusion prior weights do not match its config ({str(e).splitlines()[0]})") from None
         return cls(net, c["shape"], arrays["mean"], arrays["sd"], c["n_classes"], c["clip"], c["steps"],
                    json.loads(meta.get("info", "{}")))
+
+PRIOR_KINDS[DiffusionPrior.kind] = DiffusionPrior   # so that `load_prior` reads a run's prior file of this kind
 
 # %% ../../nbs/models/05_spatial.ipynb #ed13104f
 def fit_diffusion(z_train: np.ndarray, y_train: np.ndarray | None, z_val: np.ndarray | None, y_val: np.ndarray | None,

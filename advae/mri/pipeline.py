@@ -22,7 +22,8 @@ from ..core.io import atomic_path, read_json, write_json
 from ..core.plots import plot_latent
 from ..core.runs import MIN_TEST, RunDir, check_split, encode_labels, split_samples
 from ..evaluation.space import fit_embedding
-from ..models import MRIVAE, MRIVAEConfig, load_model
+from ..models import MODELS, MRIVAEConfig, VAE, load_model
+from ..models.spatial import SpatialVAEConfig
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
 from .io import Subject, _oasis_folders, demo_subjects, find_oasis, find_volumes, match_metadata, read_metadata
 from .metrics import (frechet_distance, intensity_effect_sizes, mean_slice_baseline, ms_ssim_diversity,
@@ -33,10 +34,11 @@ from ..training import TrainConfig
 from ..models.prior import describe_prior
 
 # %% auto #0
-__all__ = ['OASIS_DEFAULT_SELECT', 'OASIS_Z_RANGE', 'DEMO_LABEL', 'DEMO_N_SLICES', 'MRI', 'MRIData', 'MRIModel', 'MRIConfig',
-           'slice_range', 'check_sizes', 'find_subjects', 'split_rows', 'MRIRun', 'preprocess', 'augment_slices',
-           'datasets', 'SliceSampler', 'save_gif', 'latent_walk', 'write_synthetic', 'eval_data', 'reconstruction',
-           'synthetic_metrics', 'utility_generators', 'verdict', 'plots', 'validation_scores', 'MRIModality']
+__all__ = ['OASIS_DEFAULT_SELECT', 'OASIS_Z_RANGE', 'MRI_ARCHS', 'DEMO_LABEL', 'DEMO_N_SLICES', 'MRI', 'MRIData', 'MRIModel',
+           'MRIConfig', 'slice_range', 'check_sizes', 'find_subjects', 'split_rows', 'MRIRun', 'preprocess',
+           'augment_slices', 'datasets', 'SliceSampler', 'save_gif', 'latent_walk', 'write_synthetic', 'eval_data',
+           'reconstruction', 'synthetic_metrics', 'utility_generators', 'verdict', 'plots', 'validation_scores',
+           'MRIModality']
 
 # %% ../../nbs/mri/03_pipeline.ipynb #49fbc737
 OASIS_DEFAULT_SELECT = "CDR >= 0.5"   # the cohort the adVAE paper trained on
@@ -66,15 +68,36 @@ class MRIData(DataConfig):
                              f"got {self.z_first}..{self.z_last}")
 
 # %% ../../nbs/mri/03_pipeline.ipynb #c953a1f8
+MRI_ARCHS = ("dense", "spatial")   # an MRI run's `model.arch`
+
 @dataclass
 class MRIModel(ModelConfig):
-    """The `model` section of an MRI run: an `MRIVAE`. The latent size and beta are those `benchmarks/defaults.py mri`
-    chose on the demo's validation split."""
+    """The `model` section of an MRI run. `arch` dense: an `MRIVAE`, a flat latent of `latent` values (its size and
+    beta are those `benchmarks/defaults.py mri` chose on the demo's validation split). `arch` spatial (experimental):
+    a `SpatialMRIVAE`, whose latent is `channels` maps of size / 2**down pixels a side (`latent` is not used)."""
+    arch: Literal["dense", "spatial"] = "dense"
     latent: int = 16
-    widths: tuple[int, ...] = (16, 32, 64, 128)   # encoder channels at 1/2 .. 1/16 of the slice size
+    widths: tuple[int, ...] = (16, 32, 64, 128)   # encoder channels at 1/2 .. 1/16 of the size (spatial: the first `down`)
+    channels: int = 4                             # spatial: latent maps
+    down: int = 3                                 # spatial: halvings from the slice to the latent maps
+    diffusion_steps: int = 1500                   # spatial: most Adam steps for a diffusion prior (early-stopped)
 
-    def vae_config(self, size: int, n_classes: int) -> MRIVAEConfig:
+    def __post_init__(self):
+        super().__post_init__()
+        if self.arch not in MRI_ARCHS: raise AdvaeError(f"arch must be one of {', '.join(MRI_ARCHS)}, got {self.arch!r}")
+        if self.arch == "spatial" and len(self.widths) < self.down:
+            raise AdvaeError(f"widths must give at least {self.down} channel counts (down = {self.down}), "
+                             f"got {self.widths}")
+
+    def diffusion_settings(self) -> dict | None:
+        "A spatial model's settings for a latent diffusion prior (see `ModelConfig`); None for the dense one."
+        return {"steps": self.diffusion_steps} if self.arch == "spatial" else None
+
+    def vae_config(self, size: int, n_classes: int) -> MRIVAEConfig | SpatialVAEConfig:
         "The network's config for slices of `size` pixels and `n_classes` label classes."
+        if self.arch == "spatial":
+            return SpatialVAEConfig(size=size, channels=self.channels, down=self.down, widths=self.widths[:self.down],
+                                    beta=self.beta, n_classes=n_classes, likelihood=self.likelihood)
         return MRIVAEConfig(size=size, latent=self.latent, widths=self.widths, beta=self.beta, n_classes=n_classes,
                             likelihood=self.likelihood)
 
@@ -213,7 +236,7 @@ class MRIRun(RunDir):
         if not s["classes"]: return np.zeros(len(s["split"]), dtype=np.int64)
         return encode_labels(s["labels"], s["classes"])[0]
 
-    def model(self, device: str = "cpu") -> MRIVAE:
+    def model(self, device: str = "cpu") -> VAE:
         "The trained VAE; an `AdvaeError` when its weights do not fit this run's settings."
         cfg = self.config
         return load_model(self.model_dir/"weights.safetensors", device,
@@ -270,7 +293,7 @@ class SliceSampler:
     noisy reconstructions of random training slices. Without classes asked for, a conditional model takes those of
     random training slices."""
     run: MRIRun
-    model: MRIVAE
+    model: VAE
     posterior: bool = False
 
     def __post_init__(self):
@@ -326,7 +349,7 @@ def save_gif(frames: np.ndarray, path: Path, ms: int = 150) -> Path:
 
 # %% ../../nbs/mri/03_pipeline.ipynb #f14f1290
 @torch.no_grad()
-def latent_walk(model: MRIVAE, seed: int, steps: int = 24, label_code: int | None = None) -> np.ndarray:
+def latent_walk(model: VAE, seed: int, steps: int = 24, label_code: int | None = None) -> np.ndarray:
     """Decode a straight walk between two prior draws (of class `label_code` for a conditional model): (steps, size,
     size) float32 in [-1, 1]."""
     g = torch.Generator().manual_seed(seed + 1)
@@ -361,7 +384,7 @@ def write_synthetic(run: MRIRun, x: np.ndarray, ys: list[str] | None, stem: str,
 
 # %% ../../nbs/mri/03_pipeline.ipynb #0e3fb8fe
 @torch.no_grad()
-def _encode(model: MRIVAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128) -> np.ndarray:
+def _encode(model: VAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128) -> np.ndarray:
     "Posterior means (n, latent) float32 of slices x (n, H, W) of class codes `y` (n,) (None: unconditional)."
     out = []
     for i in range(0, len(x), batch):
@@ -372,7 +395,7 @@ def _encode(model: MRIVAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128
 
 # %% ../../nbs/mri/03_pipeline.ipynb #5a244017
 @torch.no_grad()
-def _reconstruct(model: MRIVAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128) -> np.ndarray:
+def _reconstruct(model: VAE, x: np.ndarray, y: np.ndarray | None, batch: int = 128) -> np.ndarray:
     "Decode the posterior means of slices x (n, H, W): (n, H, W) float32 in [-1, 1]."
     mu = _encode(model, x, y, batch)
     out = []
@@ -409,7 +432,7 @@ def _external_slices(run: MRIRun, data: str, metadata: str | None) -> tuple[np.n
     return x, y, run.path/"external"/(Path(str(data)).name.split(".")[0] or "external")
 
 # %% ../../nbs/mri/03_pipeline.ipynb #c36c2789
-def eval_data(run: MRIRun, model: MRIVAE, data: str | None = None, metadata: str | None = None) -> EvalData:
+def eval_data(run: MRIRun, model: VAE, data: str | None = None, metadata: str | None = None) -> EvalData:
     """The training slices and the held-out (or external) slices, flattened (n, size * size) as baselines see them, and
     the shared space: the run's encoder's posterior means, z-scored on the training slices. With the run's own test
     split, `val` holds the validation slices (subjects apart from both, as the split keeps subjects together),
@@ -443,13 +466,13 @@ def eval_data(run: MRIRun, model: MRIVAE, data: str | None = None, metadata: str
             "split": run.split()["how"], "label": cfg.data.label, "classes": classes}
     if val is not None: info["n_val_slices"] = int(len(val))
     extra = {"model": model, "seed": cfg.seed, "train_x": train_x, "real": real, "y": y, "F_te": F_te,
-             "codes_of": codes_of, "k": min(cfg.model.latent, len(train_x) - 1), "data": info}
+             "codes_of": codes_of, "k": min(model.config.latent, len(train_x) - 1), "data": info}
     return EvalData(train_x.reshape(len(train_x), -1), real.reshape(len(real), -1), names(y_tr), names(y), space, where,
                     out, str(data or cfg.data.path), extra, None if val is None else val.reshape(len(val), -1),
                     names(y_va))
 
 # %% ../../nbs/mri/03_pipeline.ipynb #d14b133f
-def reconstruction(run: MRIRun, model: MRIVAE, ev: EvalData) -> dict:
+def reconstruction(run: MRIRun, model: VAE, ev: EvalData) -> dict:
     """Held-out reconstruction figures of the VAE and of two baselines (the mean training slice, a PCA of latent
     size): `{"reconstruction": {where: {...}}, "baselines": {name: {"reconstruction": ...}}}` with MAE, MSE, RMSE
     (intensity units), SSIM in [-1, 1] and PSNR (dB, data range 2). Keeps the reconstructions in `ev.extra`."""
@@ -474,7 +497,7 @@ def synthetic_metrics(ev: EvalData, name: str, x: np.ndarray, labels: list[str] 
     return out
 
 # %% ../../nbs/mri/03_pipeline.ipynb #04d93a88
-def utility_generators(run: MRIRun, model: MRIVAE, ev: EvalData, baselines: dict) -> tuple[dict, str]:
+def utility_generators(run: MRIRun, model: VAE, ev: EvalData, baselines: dict) -> tuple[dict, str]:
     """Pools of labelled samples drawn once from generators fitted on the whole training split (MRI generators are too
     slow to refit on each small subset): the VAE's and each baseline's, flattened."""
     cfg, classes = run.config, run.classes()
@@ -525,7 +548,7 @@ def plots(run: MRIRun, ev: EvalData, units: dict, labels: list[str] | None, fold
                 folder/"latent.png", title="posterior means: real vs synthetic")
 
 # %% ../../nbs/mri/03_pipeline.ipynb #caae30c2
-def validation_scores(run: MRIRun, model: MRIVAE) -> dict[str, float]:
+def validation_scores(run: MRIRun, model: VAE) -> dict[str, float]:
     """Validation MSE (intensity units), SSIM (in [-1, 1]) and PSNR (dB) of reconstructions from the posterior means
     (for grid search)."""
     va = np.flatnonzero(np.array(run.split()["split"]) == "val")
@@ -558,7 +581,9 @@ class MRIModality(Modality):
     def load(self, cfg): return find_subjects(cfg)
     def preprocess(self, cfg, run, loaded): preprocess(cfg, run, loaded)
     def datasets(self, run): return datasets(run)
-    def build_model(self, run): return MRIVAE(run.config.model.vae_config(run.config.data.size, len(run.classes())))
+    def build_model(self, run):
+        c = run.config.model.vae_config(run.config.data.size, len(run.classes()))
+        return MODELS[c.kind](c)   # MRIVAE or SpatialMRIVAE
     def augment(self, run): return augment_slices if run.config.data.augment else None
     def model_features(self, x): return _pool(x.reshape(len(x), x.shape[-2], x.shape[-1]))
     def sampler(self, run, model, folder=None, posterior=False): return SliceSampler(run, model, posterior)

@@ -106,6 +106,12 @@ CASES = [
     Case("config-not-parseable", "a settings file that is not valid TOML", _gene(F("gene/ok.tsv"), "--config", F("config/broken.toml")),
          F("config/broken.toml"), ("cannot parse",)),
     Case("mri-set-latent-zero", "an MRI run with a latent size of 0", _mri(F("mri/good"), "--set", "latent=0"), None, ("latent", ">= 1")),
+    Case("set-diffusion-prior", "a diffusion prior for a model whose latent is not maps (MRI's spatial model only)",
+         _gene(F("gene/ok.tsv"), "--set", "prior=diffusion"), None, ("prior diffusion", "spatial maps")),
+    Case("mri-set-arch-unknown", "an MRI network that does not exist", _mri(F("mri/good"), "--set", "arch=unet"), None,
+         ("arch", "dense", "spatial")),
+    Case("mri-set-spatial-size", "a spatial MRI model whose slice size is not a multiple of 2**down",
+         _mri(F("mri/good"), "--set", "arch=spatial", "--set", "down=4", "--set", "size=120"), None, ("size 120", "multiple of 16")),
     Case("mri-set-unknown-key", "an MRI run with a misspelt key (it is n_slices)", _mri(F("mri/good"), "--set", "n_slice=10"),
          None, ("did you mean 'data.n_slices'",)),
     # MRI volumes: each folder holds one bad volume (nothing else to fall back on)

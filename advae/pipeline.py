@@ -144,8 +144,8 @@ def prior_candidates(kind: str, z_tr: np.ndarray, y_tr: np.ndarray | None, z_va:
     (n, latent) of class codes `y_tr` (of `n_classes`; None and 0: unconditional), sized or stopped on the validation
     ones (`validated` False: there are none, `z_va` is `z_tr`): name -> prior, in order of preference on ties. `auto`
     fits all three (without validation data, only the mixture, one Gaussian a class), and a latent diffusion prior
-    when the latent is a stack of maps (`diffusion`: `fit_diffusion`'s keywords, `shape` among them); `standard` none. A mixture that cannot be fitted (a class with
-    too few samples) is left out, with a warning unless `quiet`."""
+    when the latent is a stack of maps (`diffusion`: `fit_diffusion`'s keywords, `shape` among them); `standard`
+    none. A mixture that cannot be fitted (a class with too few samples) is left out, with a warning unless `quiet`."""
     out = {}
     if kind in ("auto", "gmm"):
         try: out["gmm"] = choose_mixture(z_tr, y_tr, z_va, y_va, ks=(1, 2, 4, 8, 16) if validated else (1,), seed=seed)
@@ -162,7 +162,7 @@ def prior_candidates(kind: str, z_tr: np.ndarray, y_tr: np.ndarray | None, z_va:
 
 # %% ../nbs/pipeline.ipynb #6b401f1a
 def _diffusion(run: RunDir, model: torch.nn.Module) -> dict | None:
-    "`fit_diffusion`'s keywords for a `model` whose latent is maps (its config's `shape`), from the run's config; or None."
+    "`fit_diffusion`'s keywords for a `model` whose latent is maps (its config's `shape`), from the run; or None."
     settings = run.config.model.diffusion_settings()
     return None if settings is None else settings | {"shape": model.config.shape}
 

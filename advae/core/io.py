@@ -162,12 +162,15 @@ def read_safetensors(path: str | os.PathLike, framework: Literal["pt", "np"] = "
 
     Arrays are torch tensors, or numpy arrays with `framework="np"`. An `AdvaeError` naming the file (`what` it is)
     when it is missing, truncated, not safetensors, or does not match its checksum."""
-    from safetensors import safe_open
+    import safetensors.numpy, safetensors.torch
     path = Path(path)
     if not path.is_file(): raise AdvaeError(f"{what} file not found", path)
+    try: data = path.read_bytes()   # once: the arrays and the metadata from the same version of the file
+    except OSError as e: raise AdvaeError(f"cannot read the {what} file ({e.strerror})", path) from None
     try:
-        with safe_open(str(path), framework=framework) as f:
-            arrays, meta = {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+        n = int.from_bytes(data[:8], "little")   # the format: an 8-byte header size, a JSON header, the arrays
+        meta = dict(json.loads(data[8:8 + n]).get("__metadata__") or {})
+        arrays = (safetensors.torch if framework == "pt" else safetensors.numpy).load(data)
     except Exception as e:
         raise AdvaeError(f"not a valid safetensors {what} file (truncated or damaged: {type(e).__name__})",
                          path) from None

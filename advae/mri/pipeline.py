@@ -77,14 +77,15 @@ class MRIModel(ModelConfig):
     a `SpatialMRIVAE`, whose latent is `channels` maps of size / 2**down pixels a side (`latent` is not used)."""
     arch: Literal["dense", "spatial"] = "dense"
     latent: int = 16
-    widths: tuple[int, ...] = (16, 32, 64, 128)   # encoder channels at 1/2 .. 1/16 of the size (spatial: the first `down`)
+    widths: tuple[int, ...] = (16, 32, 64, 128)   # encoder channels at 1/2 .. 1/16 of the size (spatial: first `down`)
     channels: int = 4                             # spatial: latent maps
     down: int = 3                                 # spatial: halvings from the slice to the latent maps
     diffusion_steps: int = 1500                   # spatial: most Adam steps for a diffusion prior (early-stopped)
 
     def __post_init__(self):
         super().__post_init__()
-        if self.arch not in MRI_ARCHS: raise AdvaeError(f"arch must be one of {', '.join(MRI_ARCHS)}, got {self.arch!r}")
+        if self.arch not in MRI_ARCHS:
+            raise AdvaeError(f"arch must be one of {', '.join(MRI_ARCHS)}, got {self.arch!r}")
         if self.arch == "spatial" and len(self.widths) < self.down:
             raise AdvaeError(f"widths must give at least {self.down} channel counts (down = {self.down}), "
                              f"got {self.widths}")

@@ -262,7 +262,8 @@ def recommend(m: dict) -> dict | None:
     pick = next((n for n in tied if safe(n)), best)
     figs = lambda n: (f"detection AUC {_get(gens[n], SCORECARD['detection AUC'][0]):.2f}, k-NN recall "
                       f"{_get(gens[n], SCORECARD['k-NN recall'][0]):.2f}, score {scores[n][0]:.2f}")
-    why = [f"Use {pick} for this data: {figs(pick)} (detection AUC + 1 - k-NN recall on held-out data, lower is better)"]
+    why = [f"Use {pick} for this data: {figs(pick)} (detection AUC + 1 - k-NN recall on held-out data, lower is "
+           "better)"]
     if pick != best: why.append(f"{best} scores better ({figs(best)}) but fails the privacy checks, and the difference "
                                 f"is within the spread ({band(pick, best):.2f})")
     else:   # there are at least two candidates (see above)
@@ -271,8 +272,9 @@ def recommend(m: dict) -> dict | None:
         why.append(f"next: {rival} ({figs(rival)}), {near} ({band(pick, rival):.2f})")
     if not safe(pick):
         p = gens[pick].get("privacy", {})
-        why.append(f"{pick} FAILS the privacy checks (share closer to train {p.get('dcr_share_closer_to_train', np.nan):.2f}, "
-                   f"attack AUC {p.get('mia_auc', np.nan):.2f}): keep its samples where the real data may go")
+        why.append(f"{pick} FAILS the privacy checks (share closer to train "
+                   f"{p.get('dcr_share_closer_to_train', np.nan):.2f}, attack AUC {p.get('mia_auc', np.nan):.2f}): "
+                   "keep its samples where the real data may go")
     return {"generator": pick, "score": round(scores[pick][0], 4), "private": bool(safe(pick)), "tied": tied,
             "rule": RECOMMEND_RULE, "why": "; ".join(why) + "."}
 
@@ -450,7 +452,7 @@ def show_glance(m: dict, run_dir: str | os.PathLike) -> None:
     evaluated shows its note instead of the table."""
     from IPython.display import Markdown, display
     evaluated = m.get("evaluated", True)
-    rec = m.get("recommendation") or recommend(m) if evaluated else None
+    rec = m.get("recommendation") if evaluated else None   # `evaluate` writes it (absent: nothing to choose between)
     facts = [data_line(m), training_line(run_dir), control_line(m) if evaluated else f"**{m['note']}**",
              rec and f"**Which generator to use:** {rec['why']}"]
     display(Markdown("\n".join(f"- {f}" for f in facts if f)))

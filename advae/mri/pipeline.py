@@ -75,7 +75,7 @@ class MRIModel(ModelConfig):
     """The `model` section of an MRI run. `arch` dense: an `MRIVAE`, a flat latent of `latent` values (its size and
     beta are those `benchmarks/defaults.py mri` chose on the demo's validation split). `arch` spatial (experimental):
     a `SpatialMRIVAE`, whose latent is `channels` maps of size / 2**down pixels a side (`latent` is not used)."""
-    arch: Literal["dense", "spatial"] = "dense"
+    arch: str = "dense"                           # one of MRI_ARCHS
     latent: int = 16
     widths: tuple[int, ...] = (16, 32, 64, 128)   # encoder channels at 1/2 .. 1/16 of the size (spatial: first `down`)
     channels: int = 4                             # spatial: latent maps

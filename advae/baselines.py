@@ -42,11 +42,17 @@ def collapsed_generator(train: np.ndarray) -> Draw:
 
 # %% ../nbs/baselines.ipynb #b83af15a
 def gaussian_generator(train: np.ndarray) -> Draw:
-    "A multivariate Gaussian with the training mean and covariance (use on PCA scores: 'Gaussian in PCA space')."
+    """A multivariate Gaussian with the training mean and covariance (use on PCA scores: 'Gaussian in PCA space').
+    Draws are `mu + e @ (V * sqrt(w)).T` for standard normal `e` (n, d), with the covariance's eigenvectors `V` signed
+    so that the largest entry of each is positive: LAPACK builds may return either sign, and with this rule the same
+    seed gives the same samples on every machine (to rounding), not other draws from the same Gaussian."""
     mu = train.mean(0)
     d = train.shape[1]
     cov = np.atleast_2d(np.cov(train, rowvar=False)) if len(train) > 1 else np.zeros((d, d))   # one sample: no spread
-    return lambda n, rng: rng.multivariate_normal(mu, cov, size=n, method="eigh")
+    w, V = np.linalg.eigh(cov)
+    V = V * np.where(V[np.abs(V).argmax(0), np.arange(d)] < 0, -1.0, 1.0)
+    root = V * np.sqrt(np.clip(w, 0, None))   # (d, d): root @ root.T = cov
+    return lambda n, rng: mu + rng.standard_normal((n, d)) @ root.T
 
 # %% ../nbs/baselines.ipynb #0de8a1b8
 def gaussian_pca_generator(train: np.ndarray, variance: float = 0.95, components: int | None = None,

@@ -347,10 +347,12 @@ def _synthetic_sets(mod: Modality, run: RunDir, model, ev: EvalData, n: int, see
 def _judge_set(mod: Modality, ev: EvalData, name: str, units, labels: list[str] | None, e: np.ndarray,
                seed: int) -> dict:
     """The `synthetic` and `privacy` blocks of set `name`: `units` in data units (of classes `labels`) and `e` (m, k),
-    the same set in the shared space."""
-    return {"synthetic": mod.synthetic_metrics(ev, name, units, labels)
-                         | fidelity(ev.space.test, e, seed, reference=ev.space.train),
-            "privacy": ev.space.privacy(e, seed)}
+    the same set in the shared space. The modality's figures and the shared ones keep their spreads side by side in
+    `spread`."""
+    own = mod.synthetic_metrics(ev, name, units, labels)
+    shared = fidelity(ev.space.test, e, seed, reference=ev.space.train)
+    spread = own.get("spread", {}) | shared.get("spread", {})
+    return {"synthetic": own | shared | ({"spread": spread} if spread else {}), "privacy": ev.space.privacy(e, seed)}
 
 # %% ../nbs/pipeline.ipynb #a57d178e
 def evaluate(mod: Modality, run: RunDir, data: str | None = None, baselines: bool = True, plots: bool = True,

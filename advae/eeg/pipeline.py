@@ -20,7 +20,7 @@ from ..core.errors import AdvaeError, errors_about, log
 from ..core.io import atomic_path, read_json, read_safetensors, write_json, write_safetensors
 from ..core.runs import MIN_TEST, RunDir, check_split, encode_labels, split_samples
 from ..core.select import select_rows
-from ..evaluation.fidelity import frechet_distance
+from ..evaluation.fidelity import frechet_distance, frechet_sd
 from ..evaluation.space import fit_embedding
 from ..evaluation.stats import pearson_per_sample, r2_score
 from ..modality import DataConfig, EvalConfig, EvalData, Modality, ModelConfig, RunConfig, Space
@@ -297,6 +297,10 @@ class SpectralNoise:
         X = np.fft.rfft(np.asarray(residuals, np.float64), axis=-1)                # (n, c, f)
         S = np.einsum("ncf,ndf->fcd", X, X.conj()) / len(X)                        # (f, c, c), Hermitian
         w, V = np.linalg.eigh(S)
+        # each eigenvector's phase, which LAPACK builds choose differently, set so that its largest entry is real and
+        # positive: the same seed then gives the same noise on every machine (to rounding)
+        top = np.take_along_axis(V, np.abs(V).argmax(1)[:, None, :], 1)                # (f, 1, c)
+        V = V * np.where(top == 0, 1, top.conj() / np.maximum(np.abs(top), 1e-300))
         return cls((V * np.sqrt(np.clip(w, 0, None))[:, None, :]).astype(np.complex64), residuals.shape[-1])
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -512,12 +516,14 @@ def reconstruction(run: EEGRun, model: EEGVAE, ev: EvalData) -> dict:
 # %% ../../nbs/eeg/03_pipeline.ipynb #37d2185c
 def synthetic_metrics(ev: EvalData, name: str, x: np.ndarray, labels: list[str] | None) -> dict:
     """EEG figures of epochs `x` (n, c, t) in microvolts, of classes `labels`, against the held-out epochs, and their
-    Fréchet distance in the run's encoder space (`fid`)."""
+    Fréchet distance in the run's encoder space (`fid`; its bootstrap SD in `spread`)."""
     sc, classes = ev.extra["scaler"], ev.extra["classes"]
     real, x = ev.extra["test_uv"], np.asarray(x, np.float32)
     codes = encode_labels(labels, classes)[0] if classes and labels is not None else None
     F = _encode(ev.extra["model"], sc.transform(x), codes)
-    return {"eeg": eeg_figures(real, x, ev.extra["sfreq"], ev.extra["channels"]), "fid": frechet_distance(ev.extra["F_te"], F)}
+    F_te = ev.extra["F_te"]
+    return {"eeg": eeg_figures(real, x, ev.extra["sfreq"], ev.extra["channels"]), "fid": frechet_distance(F_te, F),
+            "spread": {"fid": frechet_sd(F_te, F, ev.extra["seed"])}}
 
 # %% ../../nbs/eeg/03_pipeline.ipynb #f1b2be24
 def utility_features(x: np.ndarray, shape: tuple[int, int], sfreq: float, blocks: int = 25) -> np.ndarray:

@@ -15,8 +15,8 @@ from .stats import (
     corr_similarity, ks_statistics, pearson_per_sample, r2_score, share_different, synthetic_metrics)
 from .space import fit_embedding, subsample
 from .fidelity import (
-    alpha_precision_beta_recall, boot_sd, bootstrap_counts, coverage, detection_auc, frechet_distance, mmd_rbf, prdc,
-    wasserstein_per_feature, weighted_auc, whiten)
+    alpha_precision_beta_recall, boot_sd, bootstrap_counts, coverage, detection_auc, frechet_distance, frechet_sd,
+    mmd_rbf, prdc, wasserstein_per_feature, weighted_auc, whiten)
 from .privacy import PRIVACY_LIMIT, copy_generator, privacy_warning
 from .utility import (
     augmentation_gain, classifiers, muted, score_classifier, stratified_subset, subset_workers, tstr)

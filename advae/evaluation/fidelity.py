@@ -28,7 +28,7 @@ from .space import subsample
 
 # %% auto #0
 __all__ = ['wasserstein_per_feature', 'bootstrap_counts', 'boot_sd', 'weighted_auc', 'mmd_rbf', 'detection_auc', 'whiten',
-           'alpha_precision_beta_recall', 'prdc', 'coverage', 'fidelity', 'frechet_distance']
+           'alpha_precision_beta_recall', 'prdc', 'coverage', 'fidelity', 'frechet_distance', 'frechet_sd']
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #f2bf1800
 def wasserstein_per_feature(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -308,8 +308,10 @@ def fidelity(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, n_boot: int
             "corr_similarity_shared_space": corr_similarity(real, synthetic), "alpha_beta_curves": ab["curves"]}
 
 # %% ../../nbs/evaluation/02_fidelity.ipynb #e5103cf6
-def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
-    """Fréchet distance between Gaussian fits of feature sets `f1` (n, d) and `f2` (m, d), n, m >= 2.
+def frechet_distance(f1: np.ndarray, f2: np.ndarray, w1: np.ndarray | None = None,
+                     w2: np.ndarray | None = None) -> float:
+    """Fréchet distance between Gaussian fits of feature sets `f1` (n, d) and `f2` (m, d), n, m >= 2, each row
+    counted `w1` (n,) / `w2` (m,) times (integer counts, as in a bootstrap resample; None: once).
 
     A float >= 0, in squared feature units."""
     a, b = np.asarray(f1, np.float64), np.asarray(f2, np.float64)
@@ -317,9 +319,19 @@ def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
         raise AdvaeError(f"frechet_distance needs two feature sets (n, d) with the same d and n >= 2, "
                          f"got {a.shape} and {b.shape}")
     if not (np.isfinite(a).all() and np.isfinite(b).all()): raise AdvaeError("features contain NaN or infinite values")
-    s1, s2 = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    s1, s2 = (np.atleast_2d(np.cov(x, rowvar=False, fweights=c)) for x, c in ((a, w1), (b, w2)))
+    mean1, mean2 = np.average(a, axis=0, weights=w1), np.average(b, axis=0, weights=w2)
     w, v = np.linalg.eigh(s1)
     root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T                                 # S1^(1/2)
     ev = np.linalg.eigvalsh(root1 @ s2 @ root1)
-    d = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(ev, 0, None)).sum()
+    d = ((mean1 - mean2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(ev, 0, None)).sum()
     return float(max(d, 0.0))
+
+# %% ../../nbs/evaluation/02_fidelity.ipynb #205c7b6d
+def frechet_sd(f1: np.ndarray, f2: np.ndarray, seed: int = 0, n_boot: int | None = None) -> float:
+    """SD (ddof 1) of `frechet_distance(f1, f2)` over `n_boot` bootstrap resamples of the rows of `f1` (n, d) and
+    `f2` (m, d) (None: 200 when d <= 256, else 25), in squared feature units."""
+    rng = np.random.default_rng(seed)
+    n_boot = n_boot or (200 if np.shape(f1)[1] <= 256 else 25)
+    c1, c2 = bootstrap_counts(len(f1), n_boot, rng), bootstrap_counts(len(f2), n_boot, rng)
+    return boot_sd(np.array([frechet_distance(f1, f2, a, b) for a, b in zip(c1, c2)]))

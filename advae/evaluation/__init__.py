@@ -21,7 +21,7 @@ from .privacy import PRIVACY_LIMIT, copy_generator, privacy_warning
 from .utility import (
     augmentation_gain, classifiers, muted, score_classifier, stratified_subset, subset_workers, tstr)
 from .scorecard import (
-    QUESTIONS, RECOMMEND_RULE, SCORECARD, TIE, assess, augmentation_table, control_line, data_line, generator_blocks, glance,
-    glance_lines, judge, judge_plots, plot_alpha_beta, plot_augmentation, plot_privacy, plot_scorecard, privacy_table,
-    recommend, show_four_questions, show_glance, tie_band, utility_table)
+    QUESTIONS, RECOMMEND_RULE, SCORECARD, TIE, assess, augmentation_table, compare_figures, control_line, data_line,
+    generator_blocks, glance, glance_lines, judge, judge_plots, plot_alpha_beta, plot_augmentation, plot_privacy,
+    plot_scorecard, privacy_table, recommend, show_four_questions, show_glance, tie_band, utility_table)
 from .selection import SELECTION_RULE, choose, validation_figures

@@ -23,10 +23,10 @@ from .privacy import PRIVACY_LIMIT, privacy
 from .space import subsample
 
 # %% auto #0
-__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'RECOMMEND_RULE', 'assess', 'generator_blocks', 'scorecard', 'tie_band', 'judge',
-           'glance', 'glance_lines', 'data_line', 'control_line', 'recommend', 'plot_scorecard', 'plot_alpha_beta',
-           'plot_augmentation', 'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table', 'augmentation_table',
-           'show_four_questions', 'show_glance']
+__all__ = ['SCORECARD', 'TIE', 'QUESTIONS', 'RECOMMEND_RULE', 'assess', 'generator_blocks', 'scorecard', 'compare_figures',
+           'tie_band', 'judge', 'glance', 'glance_lines', 'data_line', 'control_line', 'recommend', 'plot_scorecard',
+           'plot_alpha_beta', 'plot_augmentation', 'plot_privacy', 'judge_plots', 'privacy_table', 'utility_table',
+           'augmentation_table', 'show_four_questions', 'show_glance']
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #9e8fb436
 def assess(train: np.ndarray, test: np.ndarray, synthetic: dict[str, np.ndarray],
@@ -88,7 +88,7 @@ def scorecard(m: dict) -> pd.DataFrame:
 # %% ../../nbs/evaluation/05_scorecard.ipynb #fb723149
 TIE = 0.005    # figures closer than this always count as a tie in `judge`
 
-def _compare(v: float, b: float, direction: str, band: float = TIE) -> int:
+def compare_figures(v: float, b: float, direction: str, band: float = TIE) -> int:
     """1 when `v` is better than `b` by more than `band` (at least `TIE`), -1 when worse, 0 for a tie.
 
     `direction`: "low" or "high" (better), "half" (nearer 0.5) or "one" (a ratio nearer 1, compared as |log|, and
@@ -108,7 +108,7 @@ def _sd(block: dict, column: str) -> float:
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #46476faf
 def tie_band(a: dict, b: dict, column: str) -> float:
-    "Twice the SD of the difference between generator blocks `a` and `b` on `column` (in its `_compare` units)."
+    "Twice the SD of the difference between generator blocks `a` and `b` on `column` (in its `compare_figures` units)."
     return 2 * float(np.hypot(_sd(a, column), _sd(b, column)))
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #feba6791
@@ -134,7 +134,7 @@ def judge(m: dict) -> list[str]:
             cols = [c for c in cols if c in card.columns and np.isfinite(card.loc["VAE", c])
                     and np.isfinite(card.loc[name, c])]
             if not cols or q == "private": continue
-            res = {c: _compare(card.loc["VAE", c], card.loc[name, c], SCORECARD[c][2],
+            res = {c: compare_figures(card.loc["VAE", c], card.loc[name, c], SCORECARD[c][2],
                                tie_band(gens["VAE"], gens[name], c)) for c in cols}
             fig = lambda c: f"{c} ({card.loc['VAE', c]:.3f} vs {card.loc[name, c]:.3f})"
             won, lost, tied = ([fig(c) for c, r in res.items() if r == v] for v in (1, -1, 0))
@@ -160,7 +160,7 @@ def judge(m: dict) -> list[str]:
         for name, b in generator_blocks(m).items():
             ba = _get(b, ("utility", "augmentation"))
             if name == "VAE" or not ba or b.get("control") == "positive": continue
-            r = _compare(float(np.nanmean(g)), float(np.nanmean(ba["gain"]["mean"])), "high")
+            r = compare_figures(float(np.nanmean(g)), float(np.nanmean(ba["gain"]["mean"])), "high")
             word = {1: "beats", 0: "ties with", -1: "does NOT beat"}[r]
             lines.append(f"useful: VAE augmentation {word} {name} (mean gain {np.nanmean(g):+.3f} vs "
                          f"{np.nanmean(ba['gain']['mean']):+.3f})")
@@ -168,7 +168,8 @@ def judge(m: dict) -> list[str]:
 
 # %% ../../nbs/evaluation/05_scorecard.ipynb #03537c0a
 def _distance(card: pd.DataFrame, col: str) -> pd.Series:
-    "Each generator's distance from the ideal of figure `col` of a `scorecard` (0 is ideal), in `_compare`'s units."
+    """Each generator's distance from the ideal of figure `col` of a `scorecard` (0 is ideal), in `compare_figures`'s
+    units."""
     v, ideal, direction = card[col].drop(index="(ideal)"), card.loc["(ideal)", col], SCORECARD[col][2]
     if direction == "one": return np.abs(np.log(v.clip(lower=1e-12)))
     return {"low": v - ideal, "high": ideal - v, "half": (v - 0.5).abs()}[direction]
@@ -186,7 +187,7 @@ def glance(m: dict, most: int | None = None) -> pd.DataFrame:
         if not cols: continue
         ranks = pd.DataFrame({c: _distance(card, c)[rivals].rank(method="min") for c in cols})
         best = ranks.mean(1).idxmin()
-        behind = [c for c in cols if _compare(card.loc["VAE", c], card.loc[best, c], SCORECARD[c][2],
+        behind = [c for c in cols if compare_figures(card.loc["VAE", c], card.loc[best, c], SCORECARD[c][2],
                                               tie_band(gens["VAE"], gens[best], c)) < 0]
         if best == "VAE": where = "best"
         elif not behind: where = f"within the spread of {best}"

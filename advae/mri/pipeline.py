@@ -22,6 +22,7 @@ from ..core.io import atomic_path, read_json, write_json
 from ..core.plots import plot_latent
 from ..core.runs import MIN_TEST, RunDir, check_split, encode_labels, split_samples
 from ..evaluation.fidelity import frechet_sd
+from ..evaluation.scorecard import compare_figures
 from ..evaluation.space import fit_embedding
 from ..models import MODELS, MRIVAEConfig, VAE, load_model
 from ..models.spatial import SpatialVAEConfig
@@ -518,7 +519,7 @@ def utility_generators(run: MRIRun, model: VAE, ev: EvalData, baselines: dict) -
 # %% ../../nbs/mri/03_pipeline.ipynb #eecdf6be
 def verdict(m: dict) -> list[str]:
     """Does the VAE beat each baseline on reconstruction SSIM/PSNR, and the Gaussian-PCA generator on Frechet distance
-    (a tie when the two differ by no more than twice the SD of their difference, as in the scorecard)?"""
+    (`compare_figures` with twice the SD of their difference as the tie band, as in the scorecard)?"""
     where = next(iter(m["reconstruction"]))
     r, lines = m["reconstruction"][where], []
     for name in ("mean_slice", "pca"):
@@ -531,12 +532,10 @@ def verdict(m: dict) -> list[str]:
         sd = [b.get("spread", {}).get("fid", 0.0) for b in (s, g)]
         fig = lambda b, e: f"{b['fid']:.3g}" + (f" +- {e:.2g}" if any(sd) else "")
         figures = f"({fig(s, sd[0])} vs {fig(g, sd[1])})"
-        if abs(s["fid"] - g["fid"]) <= 2 * np.hypot(*sd):
-            lines.append(f"VAE samples tie with the Gaussian-PCA baseline on Frechet distance, within the spread "
-                         f"{figures}")
-        else:
-            word = "have a lower" if s["fid"] < g["fid"] else "do NOT have a lower"
-            lines.append(f"VAE samples {word} Frechet distance than the Gaussian-PCA baseline {figures}")
+        r = compare_figures(s["fid"], g["fid"], "low", 2 * np.hypot(*sd))
+        lines.append(f"VAE samples tie with the Gaussian-PCA baseline on Frechet distance, within the spread {figures}"
+                     if r == 0 else f"VAE samples {'have a lower' if r > 0 else 'do NOT have a lower'} Frechet "
+                     f"distance than the Gaussian-PCA baseline {figures}")
     return lines
 
 # %% ../../nbs/mri/03_pipeline.ipynb #cdc197d0
